@@ -8,6 +8,11 @@ import { Pipeline, type AppSink, type BusMessage } from 'gstreamer-superficial';
 import type { CameraProcessSpec, ChildMessage, ParentMessage, PipelineCounters } from './protocol';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as CameraProcessSpec;
+/**
+ * Fault injection for benches and tests: block this process's event loop for N ms on every
+ * tap frame, the worst a slow detector could do. Recording must not lose a frame to it.
+ */
+const TAP_DELAY_MS = Number(process.env.VIGIL_FAULT_TAP_DELAY_MS ?? 0);
 
 let pipeline: Pipeline | null = null;
 let stopping = false;
@@ -106,6 +111,12 @@ function pullTap(tap: AppSink): void {
   tap.pull(function onSample(buf) {
     if (!buf) return; // EOS or stopped
     tapFrames++;
+    if (TAP_DELAY_MS > 0) {
+      const until = Date.now() + TAP_DELAY_MS;
+      while (Date.now() < until) {
+        // busy-wait on purpose: simulates a consumer that hogs the thread
+      }
+    }
     if (!stopping) tap.pull(onSample);
   });
 }

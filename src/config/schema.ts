@@ -96,6 +96,39 @@ export const retentionSchema = z.strictObject({
   interval_s: z.number().int().min(1).max(3600).default(30).describe('Timer between checks (also runs at every segment close)'),
 });
 
+export const mqttSchema = z
+  .strictObject({
+    url: z.string().regex(/^(mqtt|mqtts|ws|wss):\/\/[^\s/]+(:\d+)?(\/\S*)?$/, 'must be mqtt://, mqtts://, ws:// or wss:// host[:port]'),
+    username: z.string().min(1).optional(),
+    password: z.string().optional().describe('Prefer password_file: a config file is easier to leak'),
+    password_file: z.string().min(1).optional(),
+    client_id: z.string().min(1).max(128).optional().describe('Default: vigil-<device.id>'),
+    tls: z.strictObject({
+      ca: z.string().min(1).optional().describe('CA bundle (PEM) that signed the broker certificate'),
+      cert: z.string().min(1).optional().describe('Client certificate (PEM) for mTLS'),
+      key: z.string().min(1).optional().describe('Client private key (PEM) for mTLS'),
+      reject_unauthorized: z.boolean().default(true),
+    }).optional(),
+    topic_prefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be topic levels of [A-Za-z0-9_-] separated by "/" (no wildcards)').default('vigil'),
+    protocol_version: z.union([z.literal(4), z.literal(5)]).default(5).describe('5 = MQTT v5, 4 = MQTT v3.1.1'),
+    health_interval_s: z.number().int().min(1).max(3600).default(30),
+    keepalive_s: z.number().int().min(5).max(1200).default(30),
+    max_payload_bytes: z.number().int().min(256).max(1024 * 1024).default(65536).describe('Larger requests are refused'),
+    rate_limit_per_min: z.number().int().min(1).max(6000).default(60).describe('Requests per command per minute'),
+  })
+  .superRefine((m, ctx) => {
+    if (m.password !== undefined && m.password_file !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password_file'], message: 'give password or password_file, not both' });
+    }
+    if (m.tls && (m.tls.cert === undefined) !== (m.tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls', m.tls.cert === undefined ? 'cert' : 'key'], message: 'tls.cert and tls.key go together' });
+    }
+  });
+
+export const outboxSchema = z.strictObject({
+  max_bytes: sizeSchema.default(64 * 1024 * 1024).describe('Cap on events waiting for the broker; beyond it telemetry goes first, then the oldest events, counted'),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
@@ -108,6 +141,8 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     cameras: z.array(cameraSchema).min(1, 'at least one camera is required'),
     retention: retentionSchema.default(retentionSchema.parse({})),
+    mqtt: mqttSchema.optional().describe('Fleet link; without it vigil runs standalone and queues events'),
+    outbox: outboxSchema.default(outboxSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
@@ -124,6 +159,8 @@ export type CameraConfig = z.output<typeof cameraSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type EncoderConfig = z.output<typeof encoderSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;
+export type MqttConfig = z.output<typeof mqttSchema>;
+export type OutboxConfig = z.output<typeof outboxSchema>;
 
 /** JSON Schema of the config file, for the fleet controller to validate changes before sending them. */
 export function configJsonSchema(): unknown {

@@ -32,6 +32,11 @@ export function callDaemon(socketPath: string, command: string, args: unknown = 
         reject(new Error(`garbled answer from vigild: ${(err as Error).message}`));
       }
     });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      // resolve/reject are no-ops once settled; this only fires for a close without an answer
+      reject(new DaemonUnreachable(socketPath, 'connection closed without an answer'));
+    });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new DaemonUnreachable(socketPath, err.code === 'ENOENT' ? 'no socket (is vigild running?)' : err.code === 'ECONNREFUSED' ? 'connection refused (vigild not running?)' : err.message));

@@ -29,12 +29,14 @@ export class ControlServer {
     const server = net.createServer((sock) => this.serve(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      // umask for the bind so the socket is never world-accessible, even for an instant
+      // umask for the bind so the socket is never world-accessible, even for an instant;
+      // the bind of a Unix socket happens inside listen(), so restoring right after is safe.
       const old = process.umask(0o177);
-      server.listen(socketPath, () => {
+      try {
+        server.listen(socketPath, () => resolve());
+      } finally {
         process.umask(old);
-        resolve();
-      });
+      }
     });
     fs.chmodSync(socketPath, 0o600);
     this.server = server;
@@ -52,21 +54,32 @@ export class ControlServer {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', (err) => this.ctx.log.debug({ err }, 'control client error'));
     let buf = '';
+    let refused = false;
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
+      if (refused) return;
       buf += chunk;
-      if (buf.length > MAX_REQUEST_BYTES && !buf.includes('\n')) {
-        this.reply(sock, { id: null, status: 'error', data: null, error: { code: 'too_large', message: `request exceeds ${MAX_REQUEST_BYTES} bytes` } });
-        sock.end();
-        return;
-      }
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const raw of lines) {
+        if (Buffer.byteLength(raw) > MAX_REQUEST_BYTES) {
+          refused = true;
+          break;
+        }
+        const line = raw.trim();
         if (line) void this.handle(sock, line);
       }
+      if (refused || Buffer.byteLength(buf) > MAX_REQUEST_BYTES) {
+        refused = true;
+        buf = '';
+        this.refuse(sock);
+      }
     });
+  }
+
+  private refuse(sock: net.Socket): void {
+    this.reply(sock, { id: null, status: 'error', data: null, error: { code: 'too_large', message: `request exceeds ${MAX_REQUEST_BYTES} bytes` } });
+    sock.end();
   }
 
   private async handle(sock: net.Socket, line: string): Promise<void> {

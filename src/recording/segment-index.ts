@@ -35,6 +35,9 @@ export interface CameraSegmentStats {
   newest_ms: number | null;
 }
 
+/** Stand-in end for a segment still being written. */
+const OPEN_END = Number.MAX_SAFE_INTEGER;
+
 export class SegmentIndex {
   private readonly stmts;
 
@@ -49,8 +52,9 @@ export class SegmentIndex {
       openFor: db.prepare(`SELECT * FROM segments WHERE state = 'open' AND camera = ? ORDER BY start_ms`),
       deletable: db.prepare(`SELECT * FROM segments WHERE state IN ('closed', 'recovered') AND protected = 0 ORDER BY start_ms LIMIT ?`),
       remove: db.prepare(`DELETE FROM segments WHERE id = ?`),
-      range: db.prepare(`SELECT * FROM segments WHERE camera = ? AND state != 'corrupt' AND start_ms < ? AND COALESCE(end_ms, start_ms) >= ? ORDER BY start_ms LIMIT ?`),
-      protect: db.prepare(`UPDATE segments SET protected = ? WHERE camera = ? AND start_ms < ? AND COALESCE(end_ms, start_ms) >= ?`),
+      // An open segment (end_ms NULL) extends to "now": it overlaps any range that starts after it began.
+      range: db.prepare(`SELECT * FROM segments WHERE camera = ? AND state != 'corrupt' AND start_ms < ? AND COALESCE(end_ms, ${OPEN_END}) > ? ORDER BY start_ms LIMIT ?`),
+      protect: db.prepare(`UPDATE segments SET protected = ? WHERE camera = ? AND start_ms < ? AND COALESCE(end_ms, ${OPEN_END}) > ?`),
       stats: db.prepare(`SELECT camera, COUNT(*) AS segments, COALESCE(SUM(bytes), 0) AS bytes, MIN(start_ms) AS oldest_ms, MAX(COALESCE(end_ms, start_ms)) AS newest_ms
                          FROM segments WHERE state != 'corrupt' GROUP BY camera ORDER BY camera`),
       paths: db.prepare(`SELECT path FROM segments WHERE camera = ?`),

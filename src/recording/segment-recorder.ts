@@ -31,6 +31,19 @@ export function quarantineDir(dataDir: string, camera: string): string {
   return path.join(dataDir, 'quarantine', camera);
 }
 
+/** `file`, or `file` with a numeric suffix when that name is taken: quarantine never overwrites. */
+async function freeName(file: string): Promise<string> {
+  const ext = path.extname(file);
+  for (let i = 0; ; i++) {
+    const candidate = i === 0 ? file : `${file.slice(0, -ext.length)}.${i}${ext}`;
+    try {
+      await fs.access(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+}
+
 export class SegmentRecorder {
   private readonly probe: (file: string) => Promise<SegmentProbe>;
   /** Per-camera promise chain: a close and a crash recovery of the same camera never interleave. */
@@ -79,7 +92,7 @@ export class SegmentRecorder {
       await syncFile(file);
       await syncDir(path.dirname(file));
       const probe = await this.probe(file);
-      const durationMs = probe.ok ? probe.durationMs : endMs - row.start_ms;
+      const durationMs = Math.round(probe.ok ? probe.durationMs : endMs - row.start_ms);
       this.ctx.index.finish(row.id, { endMs, durationMs, frames: probe.ok ? probe.frames : null, bytes: probe.bytes }, 'closed');
       this.ctx.bus.emit('segment.closed', {
         camera, id: row.id, path: file, startMs: row.start_ms, endMs, durationMs, frames: probe.ok ? probe.frames : null, bytes: probe.bytes,
@@ -156,7 +169,7 @@ export class SegmentRecorder {
   }
 
   private async quarantine(row: SegmentRow, why: string): Promise<void> {
-    const dest = path.join(quarantineDir(this.ctx.dataDir, row.camera), path.basename(row.path));
+    const dest = await freeName(path.join(quarantineDir(this.ctx.dataDir, row.camera), path.basename(row.path)));
     const bytes = await fs.stat(row.path).then((s) => s.size, () => null);
     await moveFile(row.path, dest);
     const note = `corrupt: ${why}`;
@@ -167,6 +180,11 @@ export class SegmentRecorder {
 
   private async recoverOrphan(camera: string, file: string): Promise<void> {
     const stat = await fs.stat(file);
+    if (stat.size === 0) {
+      await fs.unlink(file);
+      this.ctx.log.info({ camera, path: file }, 'empty orphan segment removed');
+      return;
+    }
     const probe = await this.probe(file);
     // Without a fragment message the wall clock is unknown: the file's mtime marks its end.
     const durationMs = probe.ok ? probe.durationMs : 0;
@@ -183,7 +201,7 @@ export class SegmentRecorder {
   }
 
   private emitRecovered(row: SegmentRow, state: 'recovered' | 'corrupt', durationMs: number, frames: number, note: string): void {
-    this.ctx.bus.emit('segment.recovered', { camera: row.camera, id: row.id, path: row.path, state, durationMs, frames, note });
+    this.ctx.bus.emit('segment.recovered', { camera: row.camera, id: row.id, path: row.path, state, durationMs: Math.round(durationMs), frames, note });
   }
 
   private async syncOpenSegments(): Promise<void> {

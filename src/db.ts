@@ -23,23 +23,53 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX segments_camera_start ON segments (camera, start_ms);
    CREATE INDEX segments_state ON segments (state);`,
+  // Durable outbox for fleet events. AUTOINCREMENT (not a plain rowid) so a seq is never reused
+  // after the newest rows are acked and deleted: sqlite_sequence remembers the highest one ever
+  // issued, which makes seq increase by one per event across restarts. The (telemetry, seq)
+  // index finds the oldest droppable rows when the byte cap is hit. counters keeps totals that
+  // must outlive a restart (events dropped at the cap are reported, never silently forgotten).
+  `CREATE TABLE outbox (
+     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     topic      TEXT    NOT NULL,
+     payload    TEXT    NOT NULL,
+     bytes      INTEGER NOT NULL,
+     telemetry  INTEGER NOT NULL CHECK (telemetry IN (0, 1)),
+     created_ms INTEGER NOT NULL
+   );
+   CREATE INDEX outbox_telemetry_seq ON outbox (telemetry, seq);
+   CREATE TABLE counters (
+     name  TEXT    PRIMARY KEY,
+     value INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 export function openDb(file: string): Db {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  migrateDb(db);
-  return db;
+  try {
+    // Refuse a newer schema before changing anything in the file (WAL mode is stored in it).
+    checkVersion(db);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrateDb(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
-export function migrateDb(db: Db): void {
+function checkVersion(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(`vigil.db schema version ${current} is newer than this build understands (${MIGRATIONS.length}); refusing to touch it`);
   }
+  return current;
+}
+
+export function migrateDb(db: Db): void {
+  const current = checkVersion(db);
   for (let v = current; v < MIGRATIONS.length; v++) {
     const sql = MIGRATIONS[v] as string;
     db.transaction(() => {

@@ -1,26 +1,43 @@
 // The composition root: builds every module once, wires them together and owns their
 // start/stop order. No module reaches for a global; everything it needs is passed in here.
+// It is also the CommandContext through which control commands act on the running modules.
 import fs from 'node:fs';
 import pkg from '../package.json';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { EventBus } from './bus';
 import type { Config } from './config/schema';
+import { ConfigStore, type ConfigChanges } from './config/store';
 import { openDb, type Db } from './db';
 import type { VigilEvents } from './events';
+import type { HealthPayload } from './fleet/topics';
 import type { Logger } from './log';
-import { CameraStage, type CameraStatus } from './media/camera-stage';
+import { CameraSet, camerasToBuild, type CameraChange } from './media/camera-set';
+import type { CameraStatus } from './media/camera-stage';
 import { resolveAll, type CameraPlan } from './pipeline/plan';
-import { SegmentIndex } from './recording/segment-index';
-import { SegmentRecorder, segmentDir } from './recording/segment-recorder';
+import { SegmentIndex, type SegmentRow } from './recording/segment-index';
+import { SegmentRecorder } from './recording/segment-recorder';
 import { RetentionPolicy, type RetentionStatus } from './retention/retention';
 import { ControlServer } from './control/server';
 import { buildCommands } from './control/commands';
+import type { CommandContext, ConfigApplyResult, SelftestResult } from './control/commands/context';
+import { CommandError } from './control/registry';
 
 export const VERSION: string = pkg.version;
 
-export interface AppOptions {
+/** What the fleet link provides once wired in; the commands that need a hook answer `unavailable` without it. */
+export interface FleetHooks {
+  health?: () => Promise<HealthPayload>;
+  /** Appends `count` selftest events to the outbox. */
+  selftest?: (count: number) => Promise<SelftestResult>;
+  /** Applies an accepted config change to the fleet link (mqtt, outbox); without it those changes report restart_required: ['fleet']. */
+  onConfigApplied?: (next: Config, previous: Config) => Promise<ConfigApplyResult>;
+}
+
+export interface AppOptions extends FleetHooks {
   config: Config;
   log: Logger;
+  /** The file config.set edits; without it remote config changes are unavailable. */
   configPath?: string;
   /** Camera child entry point; tests may point elsewhere. */
   childScript?: string;
@@ -41,18 +58,24 @@ export interface AppStatus {
   segments: ReturnType<SegmentIndex['stats']>;
 }
 
-export class App {
+export class App implements CommandContext {
   readonly bus: EventBus<VigilEvents>;
   private db: Db | null = null;
   private indexRef: SegmentIndex | null = null;
   private recorder: SegmentRecorder | null = null;
   private retention: RetentionPolicy | null = null;
   private control: ControlServer | null = null;
-  readonly cameras: CameraStage[] = [];
+  private camerasRef: CameraSet | null = null;
+  private current: Config;
+  private readonly hooks: FleetHooks;
+  /** Commands that change stages run one at a time, in arrival order; never rejects. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: AppOptions) {
     this.bus = new EventBus<VigilEvents>(opts.log.child({ module: 'bus' }));
+    this.current = opts.config;
+    this.hooks = { health: opts.health, selftest: opts.selftest, onConfigApplied: opts.onConfigApplied };
   }
 
   get index(): SegmentIndex {
@@ -60,12 +83,24 @@ export class App {
     return this.indexRef;
   }
 
+  /** The effective config: what the daemon runs with now, config.set changes included. */
   get config(): Config {
-    return this.opts.config;
+    return this.current;
+  }
+
+  private get cameras(): CameraSet {
+    if (!this.camerasRef) throw new Error('app not started');
+    return this.camerasRef;
+  }
+
+  /** For fleet wiring built after the App: fills in the hooks it provides. */
+  attachFleet(hooks: FleetHooks): void {
+    Object.assign(this.hooks, hooks);
   }
 
   async start(): Promise<void> {
-    const { config, log } = this.opts;
+    const { log } = this.opts;
+    const config = this.current;
     fs.mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
     this.db = openDb(path.join(config.data_dir, 'vigil.db'));
     const index = (this.indexRef = new SegmentIndex(this.db));
@@ -77,29 +112,26 @@ export class App {
 
     const plans = this.opts.plans ?? (await resolveAll(config, log.child({ module: 'pipeline' })));
     this.retention = new RetentionPolicy({ config: config.retention, dataDir: config.data_dir, index, bus: this.bus, log: log.child({ module: 'retention' }) });
-    for (const plan of plans) {
-      const camLog = log.child({ module: 'camera', camera: plan.camera.name });
-      this.cameras.push(new CameraStage({
-        camera: plan.camera, encoder: plan.encoder.element, buildLaunch: plan.buildLaunch,
-        segmentDir: segmentDir(config.data_dir, plan.camera.name), recorder, bus: this.bus, log: camLog, childScript: this.opts.childScript,
-      }));
-    }
+    const cameras = (this.camerasRef = new CameraSet({ dataDir: config.data_dir, recorder, bus: this.bus, log, childScript: this.opts.childScript }));
+    for (const plan of plans) cameras.add(plan);
     recorder.start();
     this.retention.start();
-    for (const cam of this.cameras) cam.start();
+    cameras.startAll();
 
     const socketPath = this.opts.socketPath === undefined ? path.join(config.data_dir, 'vigil.sock') : this.opts.socketPath;
     if (socketPath) {
       this.control = new ControlServer({ socketPath, commands: buildCommands(this), log: log.child({ module: 'control' }) });
       await this.control.start();
     }
-    log.info({ cameras: this.cameras.map((c) => c.name), dataDir: config.data_dir, version: VERSION }, 'vigild started');
+    log.info({ cameras: cameras.names(), dataDir: config.data_dir, version: VERSION }, 'vigild started');
   }
 
   /** Stops cameras first (their EOS finalises segments), then the bookkeeping that indexes them. */
   async stop(): Promise<void> {
     await this.control?.stop();
-    await Promise.all(this.cameras.map((c) => c.stop()));
+    // A command already changing stages finishes first, so it cannot start a camera after this stop.
+    await this.queue;
+    await this.camerasRef?.stopAll();
     await this.retention?.stop();
     await this.recorder?.stop();
     this.db?.close();
@@ -108,14 +140,11 @@ export class App {
 
   /** Kills camera children at once; for fatal paths where a graceful stop is impossible. */
   killCameras(): void {
-    for (const c of this.cameras) {
-      const pid = c.snapshot().pid;
-      if (pid) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch (err) {
-          this.opts.log.warn({ pid, err }, 'could not kill camera process');
-        }
+    for (const pid of this.camerasRef?.pids() ?? []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        this.opts.log.warn({ pid, err }, 'could not kill camera process');
       }
     }
   }
@@ -123,13 +152,113 @@ export class App {
   status(): AppStatus {
     return {
       version: VERSION,
-      device: this.opts.config.device.id,
+      device: this.current.device.id,
       pid: process.pid,
       startedAt: this.startedAt,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
-      cameras: this.cameras.map((c) => c.snapshot()),
+      cameras: this.camerasRef?.snapshots() ?? [],
       retention: this.retention?.snapshot() ?? { state: null, disk: null, deletedSegments: 0, deletedBytes: 0, lastError: null },
       segments: this.indexRef?.stats() ?? [],
     };
   }
+
+  // ---- CommandContext: what control commands may do. Argument checks live in the handlers.
+
+  listSegments(camera: string, fromMs: number, toMs: number, limit: number): SegmentRow[] {
+    return this.index.list(camera, fromMs, toMs, limit);
+  }
+
+  async health(): Promise<HealthPayload> {
+    if (!this.hooks.health) throw new CommandError('unavailable', 'no health collector: the fleet link is not running');
+    return this.hooks.health();
+  }
+
+  async selftest(count: number): Promise<SelftestResult> {
+    if (!this.hooks.selftest) throw new CommandError('unavailable', 'no outbox');
+    return this.hooks.selftest(count);
+  }
+
+  stopRecording(names: string[]): Promise<CameraChange[]> {
+    return this.serial(() => Promise.all(names.map((n) => (this.cameras.has(n) ? this.cameras.stop(n) : disabled(n)))));
+  }
+
+  startRecording(names: string[]): Promise<CameraChange[]> {
+    return this.serial(async () => names.map((n) => (this.cameras.has(n) ? this.cameras.start(n) : disabled(n))));
+  }
+
+  stageNames(): string[] {
+    return [...this.cameras.names().map((n) => `camera:${n}`), 'retention'];
+  }
+
+  restartStage(stage: string): Promise<unknown> {
+    return this.serial(async () => {
+      if (stage === 'retention' && this.retention) {
+        await this.retention.trigger();
+        return { stage, ...this.retention.snapshot() };
+      }
+      const name = stage.replace(/^camera:/, '');
+      if (this.cameras.isHeld(name)) throw new CommandError('camera_stopped', `camera "${name}" was stopped by recording.stop; use recording.start`);
+      return { stage, ...(await this.cameras.restart(name, 'restart by command')) };
+    });
+  }
+
+  async applyConfigChanges(changes: ConfigChanges): Promise<ConfigApplyResult> {
+    const file = this.opts.configPath;
+    if (!file) throw new CommandError('unavailable', 'vigild runs without a config file; there is nothing to change');
+    return this.serial(async () => {
+      const store = new ConfigStore(file);
+      const prepared = await store.prepare(changes);
+      const previous = this.current;
+      const next = prepared.config;
+      // Pipelines are built before the file is written: a camera that cannot be built must not reach it.
+      const build = camerasToBuild(previous, next);
+      const plans = build.length > 0 ? await this.resolvePlans({ ...next, cameras: build }) : [];
+      await store.commit(prepared);
+      this.current = next;
+      return this.applyConfig(previous, next, plans);
+    });
+  }
+
+  private async resolvePlans(config: Config): Promise<CameraPlan[]> {
+    try {
+      return await resolveAll(config, this.opts.log.child({ module: 'pipeline' }));
+    } catch (err) {
+      throw new CommandError('invalid_config', (err as Error).message.replace(/\n\s*/g, '; '));
+    }
+  }
+
+  /** Restarts or updates only what differs between the two configs. */
+  private async applyConfig(previous: Config, next: Config, plans: CameraPlan[]): Promise<ConfigApplyResult> {
+    const applied = await this.cameras.reconcile(next, plans, 'config changed');
+    if (!isDeepStrictEqual(previous.retention, next.retention)) {
+      this.retention?.updateConfig(next.retention);
+      applied.push('retention');
+    }
+    if (previous.log.level !== next.log.level) {
+      // Child loggers read the level through their prototype, so setting the root's reaches them all.
+      this.opts.log.level = next.log.level;
+      applied.push('log');
+    }
+    const restartRequired: string[] = [];
+    if (this.hooks.onConfigApplied) {
+      const fleet = await this.hooks.onConfigApplied(next, previous);
+      applied.push(...fleet.applied);
+      restartRequired.push(...fleet.restart_required);
+    } else if (!isDeepStrictEqual(previous.mqtt, next.mqtt) || !isDeepStrictEqual(previous.outbox, next.outbox)) {
+      restartRequired.push('fleet');
+    }
+    this.opts.log.info({ applied, restartRequired }, 'config change applied');
+    return { applied, restart_required: restartRequired };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    // The caller gets the outcome through `run`; the queue only orders, so it must never reject.
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+}
+
+function disabled(camera: string): CameraChange {
+  return { camera, previous: 'disabled', state: 'disabled', changed: false, note: 'disabled in the config' };
 }

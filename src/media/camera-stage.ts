@@ -62,7 +62,8 @@ export function newRunId(now = new Date()): string {
 
 export class CameraStage {
   private child: ChildProcess | null = null;
-  private stopping = false;
+  /** True until start() and again from stop(): no child may be (re)spawned while set. */
+  private stopping = true;
   private restartTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private readonly backoff = new Backoff({ initialMs: 1000, maxMs: 30000 });
@@ -87,25 +88,45 @@ export class CameraStage {
     return { ...this.status, counters: { ...this.status.counters } };
   }
 
-  start(): void {
-    this.stopping = false;
-    this.spawn();
-    this.watchTimer = setInterval(() => this.checkProgress(), HEARTBEAT_MS);
+  /** False once stopped (daemon stop, operator command) until start() runs again. */
+  get running(): boolean {
+    return !this.stopping;
   }
 
-  /** Finalises the open segment (EOS) and waits for the child, killing it if it overstays. */
-  async stop(): Promise<void> {
+  /** Spawns the child unless one is running; a child waiting out a backoff starts at once. */
+  start(cause?: string): void {
+    if (!this.stopping && this.child) return;
+    this.stopping = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    if (cause) this.status.lastCause = cause;
+    this.spawn();
+    this.watchTimer ??= setInterval(() => this.checkProgress(), HEARTBEAT_MS);
+  }
+
+  /** Finalises the open segment (EOS), waits for the child (killing it if it overstays) and stays stopped. */
+  async stop(cause = 'daemon stopping'): Promise<void> {
+    await this.halt(cause);
+    this.setState('stopped', cause);
+  }
+
+  /** Operator restart: graceful stop, then a fresh child at once; nothing failed, so no backoff. */
+  async restart(cause: string): Promise<void> {
+    this.setState('restarting', cause);
+    this.ctx.bus.emit('stage', { stage: `camera:${this.name}`, camera: this.name, state: 'restarting', cause, attempt: 0, nextRetryS: 0 });
+    await this.halt(cause);
+    this.start();
+  }
+
+  private async halt(cause: string): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.watchTimer) clearInterval(this.watchTimer);
-    await this.stopChild('daemon stopping');
-    await this.ctx.recorder.drain(this.name);
-    this.setState('stopped', 'daemon stopping');
-  }
-
-  /** Stops the child and starts a fresh one (operator command or watchdog). */
-  async restart(cause: string): Promise<void> {
+    this.restartTimer = null;
+    this.watchTimer = null;
+    this.status.lastCause = cause;
     await this.stopChild(cause);
+    await this.ctx.recorder.drain(this.name);
   }
 
   private spawn(): void {

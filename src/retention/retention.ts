@@ -60,6 +60,16 @@ export class RetentionPolicy {
     await this.running;
   }
 
+  /** Applies a changed policy live (config.set): re-arms the timer and checks the disk against it now. */
+  updateConfig(config: RetentionConfig): void {
+    this.ctx.config = config;
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = setInterval(() => void this.trigger(), config.interval_s * 1000);
+    }
+    void this.trigger();
+  }
+
   /** Runs a pass now, or once more right after the current one (triggers coalesce). */
   trigger(): Promise<void> {
     if (this.running) {

@@ -248,8 +248,9 @@ export class CameraStage {
       // Looping a demo file: start over at once, unless the file ends as soon as it starts.
       if (ranMs > 2000) this.backoff.reset();
     }
-    const cause = signal ? `camera process killed by ${signal}` : code === 0 ? (this.status.lastCause ?? 'camera process exited') : `camera process exited with code ${code}`;
-    this.status.lastCause = this.status.lastCause && code === 0 ? this.status.lastCause : cause;
+    // A clean exit says why in its 'stopped' message (source ended, stop requested for a restart).
+    const cleanCause = this.lastStopReason === 'source ended' ? 'source ended' : (this.status.lastCause ?? this.lastStopReason ?? 'camera process exited');
+    this.status.lastCause = signal ? `camera process killed by ${signal}` : code === 0 ? cleanCause : `camera process exited with code ${code}`;
     this.status.restarts++;
     const delay = this.backoff.next();
     this.ctx.log.warn({ code, signal, cause: this.status.lastCause, retryInMs: delay }, 'camera process exited; restarting');

@@ -10,6 +10,8 @@ import type { Config } from './config/schema';
 import { ConfigStore, type ConfigChanges } from './config/store';
 import { openDb, type Db } from './db';
 import type { VigilEvents } from './events';
+import { Fleet } from './fleet/fleet';
+import type { OutboxStats } from './fleet/outbox';
 import type { HealthPayload } from './fleet/topics';
 import type { Logger } from './log';
 import { CameraSet, camerasToBuild, type CameraChange } from './media/camera-set';
@@ -56,6 +58,7 @@ export interface AppStatus {
   cameras: CameraStatus[];
   retention: RetentionStatus;
   segments: ReturnType<SegmentIndex['stats']>;
+  fleet: { link: HealthPayload['link']; outbox: OutboxStats } | null;
 }
 
 export class App implements CommandContext {
@@ -66,6 +69,7 @@ export class App implements CommandContext {
   private retention: RetentionPolicy | null = null;
   private control: ControlServer | null = null;
   private camerasRef: CameraSet | null = null;
+  private fleet: Fleet | null = null;
   private current: Config;
   private readonly hooks: FleetHooks;
   /** Commands that change stages run one at a time, in arrival order; never rejects. */
@@ -105,6 +109,14 @@ export class App implements CommandContext {
     this.db = openDb(path.join(config.data_dir, 'vigil.db'));
     const index = (this.indexRef = new SegmentIndex(this.db));
     const recorder = (this.recorder = new SegmentRecorder({ index, bus: this.bus, log: log.child({ module: 'recorder' }), dataDir: config.data_dir }));
+    // The outbox opens before recovery so that what recovery finds is reported to the fleet too.
+    const fleet = (this.fleet = new Fleet({ config, db: this.db, bus: this.bus, status: () => this.status(), version: VERSION, log }));
+    fleet.open();
+    this.attachFleet({
+      health: this.hooks.health ?? (() => fleet.health()),
+      selftest: this.hooks.selftest ?? ((n) => fleet.selftest(n)),
+      onConfigApplied: this.hooks.onConfigApplied ?? ((next, prev) => fleet.applyConfig(next, prev)),
+    });
 
     // Boot recovery first: whatever a crash left open is probed and indexed before new footage.
     await recorder.recoverOpen();
@@ -118,11 +130,14 @@ export class App implements CommandContext {
     this.retention.start();
     cameras.startAll();
 
+    // One registry, two transports: the local socket and MQTT serve the same commands.
+    const commands = buildCommands(this);
     const socketPath = this.opts.socketPath === undefined ? path.join(config.data_dir, 'vigil.sock') : this.opts.socketPath;
     if (socketPath) {
-      this.control = new ControlServer({ socketPath, commands: buildCommands(this), log: log.child({ module: 'control' }) });
+      this.control = new ControlServer({ socketPath, commands, log: log.child({ module: 'control' }) });
       await this.control.start();
     }
+    await fleet.connect(commands);
     log.info({ cameras: cameras.names(), dataDir: config.data_dir, version: VERSION }, 'vigild started');
   }
 
@@ -134,6 +149,8 @@ export class App implements CommandContext {
     await this.camerasRef?.stopAll();
     await this.retention?.stop();
     await this.recorder?.stop();
+    // Last, so the fleet hears about the final segments before `stopped` is announced.
+    await this.fleet?.stop();
     this.db?.close();
     this.db = null;
   }
@@ -159,6 +176,7 @@ export class App implements CommandContext {
       cameras: this.camerasRef?.snapshots() ?? [],
       retention: this.retention?.snapshot() ?? { state: null, disk: null, deletedSegments: 0, deletedBytes: 0, lastError: null },
       segments: this.indexRef?.stats() ?? [],
+      fleet: this.fleet?.opened ? { link: this.fleet.linkState(), outbox: this.fleet.outbox.stats() } : null,
     };
   }
 

@@ -46,6 +46,12 @@ function printStatus(s: AppStatus): void {
   }
   const d = s.retention.disk;
   lines.push('', d ? `disk: ${s.retention.state}, ${formatSize(d.freeBytes)} free of ${formatSize(d.totalBytes)} (${d.freePercent}%), reserve ${formatSize(d.requiredBytes)}` : 'disk: not read yet');
+  if (s.fleet) {
+    const l = s.fleet.link;
+    const o = s.fleet.outbox;
+    lines.push(`fleet link: ${l.state}${l.connected_since ? ` since ${l.connected_since}` : ''}, reconnects ${l.reconnects}${l.last_error ? `, last error: ${l.last_error}` : ''}`);
+    lines.push(`outbox: ${o.depth} events waiting (${formatSize(o.bytes)})${o.oldestMs ? `, oldest ${new Date(o.oldestMs).toISOString()}` : ''}${o.dropped ? `, ${o.dropped} dropped at the cap` : ''}`);
+  }
   lines.push(`retention: deleted ${s.retention.deletedSegments} segments (${formatSize(s.retention.deletedBytes)})${s.retention.lastError ? `, last error: ${s.retention.lastError}` : ''}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -128,6 +128,11 @@ export class Outbox {
     if (seqs.length > 0) this.ackTx(seqs);
   }
 
+  /** A new cap (config change) applies from the next append. */
+  setMaxBytes(maxBytes: number): void {
+    this.opts.maxBytes = maxBytes;
+  }
+
   stats(): OutboxStats {
     return {
       depth: this.depth,

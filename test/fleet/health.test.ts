@@ -27,6 +27,7 @@ function appStatus(lastError: string | null = null): AppStatus {
     ],
     retention: { state: 'ok', disk: null, deletedSegments: 0, deletedBytes: 0, lastError },
     segments: [{ camera: 'front', segments: 3, bytes: 3000, oldest_ms: 1, newest_ms: 2 }],
+    fleet: null,
   };
 }
 

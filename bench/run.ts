@@ -7,10 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../src/app';
 import { cleanUpNow, machineInfo, progress, round } from './common';
+import { benchFleetLink } from './fleet-link';
+import { benchOutbox } from './fleet-outbox';
 import { recordingBenches, type Bench, type BenchResult } from './recording';
 
 /** Every bench, in run order; later issues append theirs. */
-const BENCHES: Bench[] = [...recordingBenches];
+const BENCHES: Bench[] = [
+  ...recordingBenches,
+  { name: 'outbox', group: 'fleet', run: () => benchOutbox() },
+  { name: 'fleet_link', group: 'fleet', run: () => benchFleetLink() },
+];
 
 /** dist/bench/run.js → <repo>/bench/results */
 const RESULTS_DIR = path.resolve(__dirname, '../../bench/results');

@@ -136,3 +136,13 @@ test('vigild exits non-zero naming each bad field', () => {
   assert.match(missing.stderr, /cannot read file: ENOENT/);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('the shipped example and dev configs are valid', () => {
+  for (const f of ['provisioning/config.example.yaml', 'provisioning/dev.yaml']) {
+    const c = loadConfig(path.resolve(__dirname, '../../..', f));
+    assert.ok(c.cameras.length >= 1, f);
+  }
+  const example = loadConfig(path.resolve(__dirname, '../../../provisioning/config.example.yaml'));
+  assert.equal(example.mqtt?.protocol_version, 5);
+  assert.equal(example.outbox.max_bytes, 64 * 1024 ** 2);
+});

@@ -16,6 +16,7 @@ import { FleetLink } from '../../src/fleet/link';
 import { Outbox } from '../../src/fleet/outbox';
 import { DeviceTopics, type EventPayload, type HealthPayload } from '../../src/fleet/topics';
 import { Mosquitto, TestClient } from '../helpers/mosquitto';
+import { disposeLinkFixtures } from '../helpers/link-fixture';
 
 const DEVICE = 'cam-outage-1';
 const topics = new DeviceTopics('vigil', DEVICE);
@@ -57,13 +58,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) await c.end();
-  for (const f of fixtures) {
-    await f.link.stop();
-    f.db.close();
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
-  await broker.dispose();
+  await disposeLinkFixtures(fixtures, clients, broker);
 });
 
 test('500 events appended while the broker is down all arrive after it returns: in order, no gaps, outbox empty', async (t) => {

@@ -16,6 +16,7 @@ import { FleetLink } from '../../src/fleet/link';
 import { Outbox } from '../../src/fleet/outbox';
 import { DeviceTopics, type HealthPayload, type ResponsePayload } from '../../src/fleet/topics';
 import { Mosquitto, TestClient, type Received } from '../helpers/mosquitto';
+import { disposeLinkFixtures } from '../helpers/link-fixture';
 
 const MAX_PAYLOAD = 1024;
 const RATE = 5;
@@ -75,13 +76,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) await c.end();
-  for (const f of fixtures) {
-    await f.link.stop();
-    f.db.close();
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
-  await broker.dispose();
+  await disposeLinkFixtures(fixtures, clients, broker);
 });
 
 describe('MQTT v5 requests', () => {

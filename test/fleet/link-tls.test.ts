@@ -16,6 +16,7 @@ import { Outbox } from '../../src/fleet/outbox';
 import { DeviceTopics, type HealthPayload, type StatusPayload } from '../../src/fleet/topics';
 import { makePki, type TestPki } from '../helpers/certs';
 import { Mosquitto, TestClient } from '../helpers/mosquitto';
+import { disposeLinkFixtures } from '../helpers/link-fixture';
 
 interface Fixture { link: FleetLink; db: Db; dir: string; bootId: string; logs: string[] }
 
@@ -46,13 +47,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) await c.end();
-  for (const f of fixtures) {
-    await f.link.stop();
-    f.db.close();
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
-  await broker.dispose();
+  await disposeLinkFixtures(fixtures, clients, broker);
   pki.dispose();
 });
 

@@ -16,6 +16,7 @@ import { FleetLink } from '../../src/fleet/link';
 import { Outbox } from '../../src/fleet/outbox';
 import type { HealthPayload, StatusPayload } from '../../src/fleet/topics';
 import { Mosquitto, TestClient } from '../helpers/mosquitto';
+import { disposeLinkFixtures } from '../helpers/link-fixture';
 
 const DEVICE = 'cam-link-1';
 const BASE = `vigil/${DEVICE}`;
@@ -78,13 +79,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) await c.end();
-  for (const f of fixtures) {
-    await f.link.stop();
-    f.db.close();
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
-  await broker.dispose();
+  await disposeLinkFixtures(fixtures, clients, broker);
 });
 
 test('online is published retained (QoS 1) on connect; clean stop leaves stopped retained', async () => {

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   mosquitto mosquitto-clients openssl
   build-essential python3 pkg-config
+  # test/helpers/rtsp_server.py: a local GStreamer RTSP server for the RTSP outage tests
+  python3-gi gir1.2-gst-rtsp-server-1.0
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

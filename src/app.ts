@@ -11,55 +11,24 @@ import { ConfigStore, type ConfigChanges } from './config/store';
 import { openDb, type Db } from './db';
 import type { VigilEvents } from './events';
 import { Fleet } from './fleet/fleet';
-import type { OutboxStats } from './fleet/outbox';
 import type { HealthPayload } from './fleet/topics';
-import type { Logger } from './log';
 import { CameraSet, camerasToBuild, type CameraChange } from './media/camera-set';
-import type { CameraStatus } from './media/camera-stage';
 import { resolveAll, type CameraPlan } from './pipeline/plan';
 import { SegmentIndex, type SegmentRow } from './recording/segment-index';
 import { SegmentRecorder } from './recording/segment-recorder';
-import { RetentionPolicy, type RetentionStatus } from './retention/retention';
+import { RetentionPolicy } from './retention/retention';
 import { ControlServer } from './control/server';
 import { buildCommands } from './control/commands';
 import type { CommandContext, ConfigApplyResult, SelftestResult } from './control/commands/context';
 import { CommandError } from './control/registry';
+import { cameraPolicy } from './supervision/stages';
+import { readiness, readStages, statusLine, type StageView } from './supervision/readings';
+import { Supervisor } from './supervision/supervisor';
+import type { AppOptions, AppStatus, FleetHooks } from './app-types';
 
 export const VERSION: string = pkg.version;
 
-/** What the fleet link provides once wired in; the commands that need a hook answer `unavailable` without it. */
-export interface FleetHooks {
-  health?: () => Promise<HealthPayload>;
-  /** Appends `count` selftest events to the outbox. */
-  selftest?: (count: number) => Promise<SelftestResult>;
-  /** Applies an accepted config change to the fleet link (mqtt, outbox); without it those changes report restart_required: ['fleet']. */
-  onConfigApplied?: (next: Config, previous: Config) => Promise<ConfigApplyResult>;
-}
-
-export interface AppOptions extends FleetHooks {
-  config: Config;
-  log: Logger;
-  /** The file config.set edits; without it remote config changes are unavailable. */
-  configPath?: string;
-  /** Camera child entry point; tests may point elsewhere. */
-  childScript?: string;
-  /** Pre-resolved plans (tests, --print-pipeline); resolved from the registry when absent. */
-  plans?: CameraPlan[];
-  /** Unix socket for the CLI; defaults to <data_dir>/vigil.sock, null disables it. */
-  socketPath?: string | null;
-}
-
-export interface AppStatus {
-  version: string;
-  device: string;
-  pid: number;
-  startedAt: number;
-  uptimeS: number;
-  cameras: CameraStatus[];
-  retention: RetentionStatus;
-  segments: ReturnType<SegmentIndex['stats']>;
-  fleet: { link: HealthPayload['link']; outbox: OutboxStats } | null;
-}
+export type { AppOptions, AppStatus, FleetHooks } from './app-types';
 
 export class App implements CommandContext {
   readonly bus: EventBus<VigilEvents>;
@@ -70,6 +39,9 @@ export class App implements CommandContext {
   private control: ControlServer | null = null;
   private camerasRef: CameraSet | null = null;
   private fleet: Fleet | null = null;
+  private supervisor: Supervisor | null = null;
+  /** Cameras that opened a segment since start: READY waits for them. */
+  private readonly recordedOnce = new Set<string>();
   private current: Config;
   private readonly hooks: FleetHooks;
   /** Commands that change stages run one at a time, in arrival order; never rejects. */
@@ -124,11 +96,22 @@ export class App implements CommandContext {
 
     const plans = this.opts.plans ?? (await resolveAll(config, log.child({ module: 'pipeline' })));
     this.retention = new RetentionPolicy({ config: config.retention, dataDir: config.data_dir, index, bus: this.bus, log: log.child({ module: 'retention' }) });
-    const cameras = (this.camerasRef = new CameraSet({ dataDir: config.data_dir, recorder, bus: this.bus, log, childScript: this.opts.childScript }));
+    const cameras = (this.camerasRef = new CameraSet({
+      dataDir: config.data_dir, recorder, bus: this.bus, log, childScript: this.opts.childScript, policy: cameraPolicy(config),
+      rebuild: async (camera) => (await this.resolvePlans({ ...this.current, cameras: [camera] }))[0] as CameraPlan,
+      onFatal: (cause) => this.fatal(cause),
+    }));
+    this.bus.on('segment.opened', 'app', (e) => void this.recordedOnce.add(e.camera));
+    this.supervisor = new Supervisor({
+      readings: () => readStages(this.current, this.view()), readiness: () => readiness(this.view(), this.recordedOnce), statusLine: () => this.statusLine(),
+      notifier: this.opts.notifier ?? null, bus: this.bus, log: log.child({ module: 'supervisor' }),
+    });
     for (const plan of plans) cameras.add(plan);
     recorder.start();
     this.retention.start();
     cameras.startAll();
+    // After the cameras: a camera not yet started reads as stopped, which READY would accept.
+    this.supervisor.start();
 
     // One registry, two transports: the local socket and MQTT serve the same commands.
     const commands = buildCommands(this);
@@ -143,6 +126,8 @@ export class App implements CommandContext {
 
   /** Stops cameras first (their EOS finalises segments), then the bookkeeping that indexes them. */
   async stop(): Promise<void> {
+    // First: systemd learns at once that the stop is deliberate, and the watchdog pings end.
+    await this.supervisor?.stop();
     await this.control?.stop();
     // A command already changing stages finishes first, so it cannot start a camera after this stop.
     await this.queue;
@@ -166,6 +151,26 @@ export class App implements CommandContext {
     }
   }
 
+  private fatal(cause: string): void {
+    if (this.opts.onFatal) this.opts.onFatal(cause);
+    else this.opts.log.fatal({ cause }, 'fatal stage failure and no handler; the daemon keeps running degraded');
+  }
+
+  /** e.g. "recording 2/2 cameras, disk ok 31% free, link connected, outbox 0". */
+  statusLine(): string {
+    return statusLine(this.current, this.view());
+  }
+
+  private view(): StageView {
+    const fleet = this.fleet?.opened ? this.fleet : null;
+    return {
+      cameras: this.camerasRef?.entries() ?? [],
+      link: fleet ? fleet.linkState().state : null,
+      outboxDepth: fleet ? fleet.outbox.stats().depth : null,
+      retention: this.retention?.snapshot() ?? null,
+    };
+  }
+
   status(): AppStatus {
     return {
       version: VERSION,
@@ -177,6 +182,8 @@ export class App implements CommandContext {
       retention: this.retention?.snapshot() ?? { state: null, disk: null, deletedSegments: 0, deletedBytes: 0, lastError: null },
       segments: this.indexRef?.stats() ?? [],
       fleet: this.fleet?.opened ? { link: this.fleet.linkState(), outbox: this.fleet.outbox.stats() } : null,
+      stages: this.supervisor?.stageStatus() ?? [],
+      supervisor: this.supervisor?.snapshot() ?? null,
     };
   }
 

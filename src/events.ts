@@ -17,6 +17,6 @@ export interface VigilEvents {
   'segment.recovered': { camera: string; id: number; path: string; state: 'recovered' | 'corrupt'; durationMs: number; frames: number; note: string };
   'segments.pruned': { count: number; bytes: number; oldestRemainingMs: number | null };
   disk: DiskReading & { state: DiskState; previous: DiskState | null; cause: string };
-  recording: { camera: string; state: 'starting' | 'recording' | 'stopped' | 'restarting' | 'failed'; cause: string };
-  stage: { stage: string; camera?: string; state: 'running' | 'stalled' | 'restarting' | 'failed' | 'stopped'; cause: string; attempt: number; nextRetryS: number | null };
+  recording: { camera: string; state: 'starting' | 'recording' | 'stopped' | 'restarting' | 'waiting_for_source' | 'failed'; cause: string };
+  stage: { stage: string; camera?: string; state: 'running' | 'stalled' | 'restarting' | 'degraded' | 'failed' | 'stopped'; cause: string; attempt: number; nextRetryS: number | null };
 }

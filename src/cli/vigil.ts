@@ -44,6 +44,14 @@ function printStatus(s: AppStatus): void {
     const seg = s.segments.find((x) => x.camera === c.camera);
     lines.push(`${c.camera.padEnd(11)} ${c.state.padEnd(12)} ${c.fpsIn.toFixed(0).padStart(3)}  ${c.encoder.padEnd(13)} ${String(seg?.segments ?? 0).padStart(8)}  ${String(c.restarts).padStart(8)}  ${c.lastCause ?? '-'}`);
   }
+  if (s.stages?.length) {
+    lines.push('', 'STAGE              STATE               UPTIME  RESTARTS  LAST CAUSE');
+    for (const st of s.stages) {
+      const up = `${Math.max(0, Math.round((Date.now() - st.since) / 1000))} s`;
+      lines.push(`${st.name.padEnd(18)} ${st.state.padEnd(19)} ${up.padStart(6)}  ${String(st.restarts).padStart(8)}  ${st.last_cause ?? '-'}`);
+    }
+  }
+  if (s.supervisor) lines.push(`supervisor: event-loop lag p99 ${s.supervisor.loop_lag_p99_ms ?? '-'} ms, watchdog pings ${s.supervisor.watchdog_pings}`);
   const d = s.retention.disk;
   lines.push('', d ? `disk: ${s.retention.state}, ${formatSize(d.freeBytes)} free of ${formatSize(d.totalBytes)} (${d.freePercent}%), reserve ${formatSize(d.requiredBytes)}` : 'disk: not read yet');
   if (s.fleet) {

@@ -7,8 +7,11 @@ import { ConfigError, loadConfig } from '../config/load';
 import { configJsonSchema, type Config } from '../config/schema';
 import { createLogger, type Logger } from '../log';
 import { resolveAll } from '../pipeline/plan';
+import { SystemdNotifier } from '../supervision/notify';
 import { StatusLine } from './status-line';
 
+/** A camera failed beyond its restart budget: systemd restarts the unit (Restart=always). */
+const EXIT_ESCALATED = 3;
 /** systemd's TimeoutStopSec is longer; this keeps the whole stop, EOS included, under 10 s. */
 const STOP_DEADLINE_MS = 9500;
 
@@ -85,8 +88,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app = new App({ config, log, configPath: args.config });
+  // Nothing is sent when NOTIFY_SOCKET is unset (not under systemd, or Type=simple).
+  const notifier = new SystemdNotifier({ socket: process.env.NOTIFY_SOCKET, watchdogUsec: process.env.WATCHDOG_USEC, log: log.child({ module: 'notify' }) });
   let stopping = false;
+  let escalate: (cause: string) => void = () => undefined;
+  const app = new App({ config, log, configPath: args.config, notifier, onFatal: (cause) => escalate(cause) });
   const statusLine = args.statusLine ? new StatusLine(() => app.status()) : null;
 
   const shutdown = async (why: string, code: number): Promise<void> => {
@@ -109,6 +115,10 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
+  escalate = (cause) => {
+    log.fatal({ cause, exitCode: EXIT_ESCALATED }, 'escalating: stopping vigild for systemd to restart it');
+    void shutdown(`escalation: ${cause}`, EXIT_ESCALATED);
+  };
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('uncaughtException', (err) => {

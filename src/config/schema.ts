@@ -129,6 +129,12 @@ export const outboxSchema = z.strictObject({
   max_bytes: sizeSchema.default(64 * 1024 * 1024).describe('Cap on events waiting for the broker; beyond it telemetry goes first, then the oldest events, counted'),
 });
 
+export const supervisorSchema = z.strictObject({
+  restart_budget: z.number().int().min(1).max(100).default(5)
+    .describe('Camera crashes tolerated within budget_window_s; the next one escalates (software fallback, then exit)'),
+  budget_window_s: z.number().int().min(1).max(86400).default(300).describe('Sliding window of the restart budget'),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
@@ -143,6 +149,7 @@ export const configSchema = z
     retention: retentionSchema.default(retentionSchema.parse({})),
     mqtt: mqttSchema.optional().describe('Fleet link; without it vigil runs standalone and queues events'),
     outbox: outboxSchema.default(outboxSchema.parse({})),
+    supervisor: supervisorSchema.default(supervisorSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();

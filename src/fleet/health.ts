@@ -158,14 +158,9 @@ function cameras(status: AppStatus): HealthCamera[] {
   }));
 }
 
-/** One stage per camera plus retention; the supervisor will contribute its own stages later. */
+/** The supervisor's stage table as it stands (cameras, fleet, retention). */
 function stages(status: AppStatus): HealthStage[] {
-  const list: HealthStage[] = status.cameras.map((c) => ({
-    name: `camera:${c.camera}`, state: c.state, restarts: c.restarts, last_cause: c.lastCause,
-  }));
-  const r = status.retention;
-  list.push({ name: 'retention', state: r.lastError ? 'failed' : 'running', restarts: 0, last_cause: r.lastError });
-  return list;
+  return status.stages.map((s) => ({ name: s.name, state: s.state, restarts: s.restarts, last_cause: s.last_cause }));
 }
 
 /** os.loadavg() is [0, 0, 0] on platforms without load averages; only Linux-like hosts have one. */

@@ -9,6 +9,7 @@ import type { VigilEvents } from '../events';
 import type { Logger } from '../log';
 import type { CameraPlan } from '../pipeline/plan';
 import { segmentDir, type SegmentRecorder } from '../recording/segment-recorder';
+import { planEscalation, type PolicySpec } from '../supervision/restart-policy';
 import { CameraStage, type CameraState, type CameraStatus } from './camera-stage';
 
 export const STOPPED_BY_COMMAND = 'stopped by command';
@@ -21,6 +22,12 @@ export interface CameraSetContext {
   /** Parent logger; each camera gets a child with its name. */
   log: Logger;
   childScript?: string;
+  /** Restart policy and budget of every camera (the stage table's). */
+  policy: PolicySpec;
+  /** Resolves a plan for one camera config (degraded mode). */
+  rebuild: (camera: CameraConfig) => Promise<CameraPlan>;
+  /** A camera spent its budget with nothing left to fall back to: the daemon must exit. */
+  onFatal: (cause: string) => void;
 }
 
 /** A configured camera without a stage is one the config disables. */
@@ -66,15 +73,41 @@ export class CameraSet {
   }
 
   /** Builds a plan's stage, not started; a stage of the same name is replaced, so stop that one first. */
-  add(plan: CameraPlan): CameraStage {
+  add(plan: CameraPlan, degraded = false): CameraStage {
     const name = plan.camera.name;
     const stage = new CameraStage({
       camera: plan.camera, encoder: plan.encoder.element, buildLaunch: plan.buildLaunch, segmentDir: segmentDir(this.ctx.dataDir, name),
       recorder: this.ctx.recorder, bus: this.ctx.bus, log: this.ctx.log.child({ module: 'camera', camera: name }), childScript: this.ctx.childScript,
+      policy: this.ctx.policy, degraded, onBudgetSpent: (cause) => void this.escalate(stage, plan, degraded, cause),
     });
     // Map.set on an existing key keeps its position, so status keeps the config's order.
     this.stages.set(name, stage);
     return stage;
+  }
+
+  /** A spent budget: degrade a hardware camera to software, else ask the daemon to exit. */
+  private async escalate(stage: CameraStage, plan: CameraPlan, degraded: boolean, cause: string): Promise<void> {
+    const name = plan.camera.name;
+    const log = this.ctx.log.child({ module: 'camera', camera: name });
+    const outcome = await planEscalation(plan, degraded, cause, this.ctx.rebuild);
+    // A config change or operator stop may have replaced or stopped the stage meanwhile.
+    if (this.stages.get(name) !== stage) return;
+    if (outcome.action === 'exit') {
+      this.ctx.bus.emit('stage', { stage: `camera:${name}`, camera: name, state: 'failed', cause: outcome.cause, attempt: 0, nextRetryS: null });
+      log.fatal({ cause: outcome.cause }, 'camera failed beyond its restart budget; vigild exits');
+      this.ctx.onFatal(`camera ${name}: ${outcome.cause}`);
+      return;
+    }
+    await stage.stop(outcome.cause);
+    const next = this.add(outcome.plan, true);
+    this.ctx.bus.emit('stage', { stage: `camera:${name}`, camera: name, state: 'degraded', cause: outcome.cause, attempt: 0, nextRetryS: 0 });
+    log.warn({ cause: outcome.cause, encoder: outcome.plan.encoder.element, video: outcome.plan.camera.video }, 'camera degraded');
+    if (!this.held.has(name)) next.start(outcome.cause);
+  }
+
+  /** Stages by name, for the supervisor's health view. */
+  entries(): Array<[string, CameraStage]> {
+    return [...this.stages.entries()];
   }
 
   startAll(): void {

@@ -1,64 +1,26 @@
 // CameraStage: the daemon's side of one camera. It runs the camera's child process, feeds its
 // segment messages to the SegmentRecorder, watches that frames keep advancing, and restarts
-// the child with backoff when it dies, stalls or reports a pipeline error.
+// the child when it dies, hangs, stalls or reports a pipeline error. Crashes consume the
+// restart budget (RestartPolicy); source trouble is waited out with a gentle backoff forever.
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EventBus } from '../bus';
-import type { CameraConfig } from '../config/schema';
 import type { VigilEvents } from '../events';
-import type { Logger } from '../log';
-import type { SegmentRecorder } from '../recording/segment-recorder';
-import { Backoff } from '../supervision/backoff';
+import { ProgressWatch } from '../supervision/progress';
+import { classifyPipelineError, RestartPolicy, type FailureKind } from '../supervision/restart-policy';
+import { newRunId, ZERO_COUNTERS as ZERO, type CameraStageContext, type CameraState, type CameraStatus } from './camera-status';
 import type { CameraProcessSpec, ChildMessage, PipelineCounters } from './protocol';
 
 const HEARTBEAT_MS = 1000;
 const EOS_TIMEOUT_MS = 5000;
 /** Extra time a child gets after EOS before SIGKILL. */
 const KILL_GRACE_MS = 2000;
-/** Time allowed from spawn to first frame (RTSP connect, sensor warm-up) on top of stall_after_s. */
-const STARTUP_GRACE_MS = 10000;
 /** A child that has recorded this long resets the backoff. */
 const HEALTHY_RESET_MS = 60000;
 /** Threads the binding may hold per pipeline (pollBus + appsink pull) plus fs work (SPIKE.md). */
 const CHILD_THREADPOOL = '6';
 
-export type CameraState = 'starting' | 'recording' | 'restarting' | 'stopped' | 'failed';
-
-export interface CameraStatus {
-  camera: string;
-  state: CameraState;
-  pid: number | null;
-  encoder: string;
-  runId: string | null;
-  startedAt: number | null;
-  restarts: number;
-  lastCause: string | null;
-  fpsIn: number;
-  counters: PipelineCounters;
-  segmentsOpened: number;
-  segmentsClosed: number;
-}
-
-export interface CameraStageContext {
-  camera: CameraConfig;
-  encoder: string;
-  /** The launch string for one run; runId makes segment names unique per run. */
-  buildLaunch: (runId: string) => string;
-  /** Folder the launch string writes segments into; created before each run. */
-  segmentDir: string;
-  recorder: SegmentRecorder;
-  bus: EventBus<VigilEvents>;
-  log: Logger;
-  /** Path of the compiled camera-process.js (overridable for tests). */
-  childScript?: string;
-}
-
-const ZERO: PipelineCounters = { framesIn: 0, framesOut: 0, framesDropped: 0, framesDuplicated: 0, tapFrames: 0, recQueueFrames: 0 };
-
-export function newRunId(now = new Date()): string {
-  return now.toISOString().replace(/[-:.]/g, '');
-}
+export type { CameraStageContext, CameraState, CameraStatus } from './camera-status';
 
 export class CameraStage {
   private child: ChildProcess | null = null;
@@ -66,17 +28,21 @@ export class CameraStage {
   private stopping = true;
   private restartTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
-  private readonly backoff = new Backoff({ initialMs: 1000, maxMs: 30000 });
-  private lastProgressAt = 0;
-  private lastHeartbeat: { at: number; framesIn: number } | null = null;
+  private readonly policy: RestartPolicy;
+  private readonly progress = new ProgressWatch();
+  /** Why the current child is being stopped, decided by whoever stopped it. */
+  private pendingKind: FailureKind | null = null;
+  /** When the source went away; null while frames flow. */
+  private sourceLostAt: number | null = null;
   private lastStopReason: string | null = null;
   private exited: Promise<void> = Promise.resolve();
   private readonly status: CameraStatus;
 
   constructor(private readonly ctx: CameraStageContext) {
+    this.policy = new RestartPolicy(ctx.policy);
     this.status = {
       camera: ctx.camera.name, state: 'stopped', pid: null, encoder: ctx.encoder, runId: null, startedAt: null,
-      restarts: 0, lastCause: null, fpsIn: 0, counters: { ...ZERO }, segmentsOpened: 0, segmentsClosed: 0,
+      restarts: 0, lastCause: null, fpsIn: 0, counters: { ...ZERO }, segmentsOpened: 0, segmentsClosed: 0, degraded: ctx.degraded ?? false,
     };
   }
 
@@ -86,6 +52,16 @@ export class CameraStage {
 
   snapshot(): CameraStatus {
     return { ...this.status, counters: { ...this.status.counters } };
+  }
+
+  /** Watchdog view: recording with frames advancing, or waiting for a source that went away. */
+  healthy(now = Date.now()): boolean {
+    if (this.status.state === 'waiting_for_source' || (this.status.state === 'stopped' && this.stopping)) return true;
+    return this.status.state === 'recording' && this.progress.progressing(now, this.ctx.camera.watchdog.stall_after_s * 1000);
+  }
+
+  private emitStage(state: VigilEvents['stage']['state'], cause: string, attempt: number, nextRetryS: number | null): void {
+    this.ctx.bus.emit('stage', { stage: `camera:${this.name}`, camera: this.name, state, cause, attempt, nextRetryS });
   }
 
   /** False once stopped (daemon stop, operator command) until start() runs again. */
@@ -113,7 +89,7 @@ export class CameraStage {
   /** Operator restart: graceful stop, then a fresh child at once; nothing failed, so no backoff. */
   async restart(cause: string): Promise<void> {
     this.setState('restarting', cause);
-    this.ctx.bus.emit('stage', { stage: `camera:${this.name}`, camera: this.name, state: 'restarting', cause, attempt: 0, nextRetryS: 0 });
+    this.emitStage('restarting', cause, 0, 0);
     await this.halt(cause);
     this.start();
   }
@@ -144,10 +120,11 @@ export class CameraStage {
     });
     this.child = child;
     Object.assign(this.status, { pid: child.pid ?? null, runId, startedAt: Date.now(), fpsIn: 0, counters: { ...ZERO } });
-    this.lastProgressAt = Date.now() + STARTUP_GRACE_MS;
-    this.lastHeartbeat = null;
+    this.progress.spawned(Date.now());
     this.lastStopReason = null;
-    this.setState('starting', this.status.lastCause ?? 'start');
+    this.pendingKind = null;
+    // While the source is away the camera keeps saying so until frames come back.
+    if (this.sourceLostAt === null) this.setState('starting', this.status.lastCause ?? 'start');
     this.ctx.log.info({ pid: child.pid, runId, encoder: this.ctx.encoder }, 'camera process started');
     child.on('message', (m: ChildMessage) => this.onMessage(runId, m));
     this.exited = new Promise((resolve) => {
@@ -174,8 +151,7 @@ export class CameraStage {
         break;
       case 'pipeline-error':
         // The pipeline keeps "running" after an error but usually produces nothing: rebuild it.
-        this.ctx.log.error({ element: m.element, message: m.message, debug: m.debug }, 'pipeline error');
-        void this.stopChild(m.element === 'wd' ? `source stalled (watchdog: ${m.message})` : `${m.element}: ${m.message}`);
+        this.onPipelineError(m.element, m.message, m.debug);
         break;
       case 'pipeline-warning':
         this.ctx.log.warn({ element: m.element, message: m.message }, 'pipeline warning');
@@ -195,33 +171,65 @@ export class CameraStage {
     }
   }
 
-  private onHeartbeat(at: number, c: PipelineCounters): void {
-    const prev = this.lastHeartbeat;
-    if (prev && at > prev.at) this.status.fpsIn = Math.round(((c.framesIn - prev.framesIn) * 1000 / (at - prev.at)) * 10) / 10;
-    if (c.framesOut > this.status.counters.framesOut) this.lastProgressAt = Date.now();
-    this.lastHeartbeat = { at, framesIn: c.framesIn };
-    this.status.counters = c;
-    if (this.status.startedAt && Date.now() - this.status.startedAt > HEALTHY_RESET_MS) this.backoff.reset();
+  /** The pipeline keeps "running" after an error but usually produces nothing: rebuild it. */
+  private onPipelineError(element: string, message: string, debug?: string): void {
+    if (this.pendingKind || this.stopping) return;
+    const kind = classifyPipelineError(element);
+    this.ctx.log.error({ element, message, debug, kind }, 'pipeline error');
+    const cause = element === 'wd' ? `source stalled (watchdog: ${message})` : kind === 'source' ? `source unavailable (${element}: ${message})` : `${element}: ${message}`;
+    if (kind === 'source') this.emitStage('stalled', cause, 0, null);
+    void this.stopChild(cause, kind);
   }
 
-  /** Progress, not liveness: a child that answers but whose frames stopped is stalled. */
+  private onHeartbeat(at: number, c: PipelineCounters): void {
+    const now = Date.now();
+    const advanced = this.progress.heartbeat(now, at, c);
+    this.status.fpsIn = this.progress.fpsIn;
+    this.status.counters = c;
+    if (advanced && this.sourceLostAt !== null) {
+      const cause = `source back after ${Math.round((now - this.sourceLostAt) / 1000)} s`;
+      this.sourceLostAt = null;
+      this.policy.sourceBack();
+      this.ctx.log.info({ cause }, 'source back');
+      this.setState('starting', cause);
+      this.emitStage('running', cause, 0, null);
+    }
+    if (this.status.startedAt && now - this.status.startedAt > HEALTHY_RESET_MS) this.policy.healthy();
+  }
+
+  /**
+   * Progress, not liveness. A child that stops sending heartbeats is hung (SIGSTOP, a wedged
+   * binding): it cannot finalise anything, so it is killed at once and counts as a crash. One
+   * that answers but whose frames stopped is stalled; while the source is away that is source
+   * trouble, otherwise the pipeline is wedged, which is a crash.
+   */
   private checkProgress(): void {
-    if (!this.child || this.stopping || this.status.state === 'restarting') return;
-    const stallMs = this.ctx.camera.watchdog.stall_after_s * 1000;
-    const idle = Date.now() - this.lastProgressAt;
-    if (idle > stallMs) {
-      const cause = `no frames for ${(idle / 1000).toFixed(1)} s`;
-      this.ctx.log.warn({ idleMs: idle }, 'camera stalled');
-      this.ctx.bus.emit('stage', { stage: `camera:${this.name}`, camera: this.name, state: 'stalled', cause, attempt: this.backoff.attempt, nextRetryS: null });
-      void this.stopChild(cause);
+    const child = this.child;
+    if (!child || this.stopping || this.pendingKind) return;
+    const verdict = this.progress.check(Date.now(), this.ctx.camera.watchdog.stall_after_s * 1000);
+    if (verdict?.kind === 'hang') {
+      const cause = `hang: no heartbeat for ${(verdict.silentMs / 1000).toFixed(1)} s`;
+      this.ctx.log.warn({ silentMs: verdict.silentMs, pid: child.pid }, 'camera process hung; killing it');
+      this.emitStage('stalled', cause, 0, null);
+      this.pendingKind = 'crash';
+      this.status.lastCause = cause;
+      this.setState('restarting', cause);
+      child.kill('SIGKILL');
+    } else if (verdict?.kind === 'stall') {
+      const kind: FailureKind = this.sourceLostAt !== null ? 'source' : 'crash';
+      const cause = `stall: no frames for ${(verdict.idleMs / 1000).toFixed(1)} s`;
+      this.ctx.log.warn({ idleMs: verdict.idleMs, kind }, 'camera stalled');
+      this.emitStage('stalled', cause, 0, null);
+      void this.stopChild(cause, kind);
     }
   }
 
-  private async stopChild(cause: string): Promise<void> {
+  private async stopChild(cause: string, kind: FailureKind | null = null): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return this.exited;
+    this.pendingKind ??= kind;
     this.status.lastCause = cause;
-    if (!this.stopping) this.setState('restarting', cause);
+    if (!this.stopping) this.setState(this.pendingKind === 'source' ? 'waiting_for_source' : 'restarting', cause);
     if (child.connected) child.send({ type: 'stop', reason: cause });
     else child.kill('SIGTERM');
     const killer = setTimeout(() => {
@@ -240,29 +248,40 @@ export class CameraStage {
     if (this.stopping) return;
     const src = this.ctx.camera.source;
     const ranMs = Date.now() - (this.status.startedAt ?? Date.now());
-    if (this.lastStopReason === 'source ended' && src.kind === 'file') {
-      if (!src.loop) {
-        this.setState('stopped', 'file source ended (loop: false)');
-        return;
-      }
-      // Looping a demo file: start over at once, unless the file ends as soon as it starts.
-      if (ranMs > 2000) this.backoff.reset();
+    const ended = this.lastStopReason === 'source ended';
+    if (ended && src.kind === 'file' && !src.loop) {
+      this.setState('stopped', 'file source ended (loop: false)');
+      return;
     }
     // A clean exit says why in its 'stopped' message (source ended, stop requested for a restart).
-    const cleanCause = this.lastStopReason === 'source ended' ? 'source ended' : (this.status.lastCause ?? this.lastStopReason ?? 'camera process exited');
-    this.status.lastCause = signal ? `camera process killed by ${signal}` : code === 0 ? cleanCause : `camera process exited with code ${code}`;
+    const cleanCause = ended ? 'source ended' : (this.status.lastCause ?? this.lastStopReason ?? 'camera process exited');
+    const cause = this.pendingKind === null && signal ? `camera process killed by ${signal}` : code !== 0 && code !== null ? `camera process exited with code ${code}` : cleanCause;
+    this.status.lastCause = cause;
     this.status.restarts++;
-    const delay = this.backoff.next();
-    this.ctx.log.warn({ code, signal, cause: this.status.lastCause, retryInMs: delay }, 'camera process exited; restarting');
-    this.setState('restarting', this.status.lastCause);
-    this.ctx.bus.emit('stage', {
-      stage: `camera:${this.name}`, camera: this.name, state: 'restarting', cause: this.status.lastCause,
-      attempt: this.backoff.attempt, nextRetryS: Math.round(delay / 100) / 10,
-    });
+    // Looping a demo file: start over at once, unless the file ends as soon as it starts.
+    if (ended && src.kind === 'file' && ranMs > 2000) return this.scheduleSpawn(0, cause, 0, 'restarting');
+    // A source that ended is away (camera rebooting); anything we did not ask for is a crash.
+    const kind: FailureKind = ended ? 'source' : (this.pendingKind ?? 'crash');
+    const now = Date.now();
+    const decision = this.policy.failed(kind, now);
+    if (decision.budgetSpent) {
+      this.ctx.log.error({ cause, used: this.policy.budget.used(now) }, 'restart budget spent; escalating');
+      this.setState('failed', cause);
+      this.ctx.onBudgetSpent(cause);
+      return;
+    }
+    if (kind === 'source') this.sourceLostAt ??= now;
+    this.ctx.log.warn({ code, signal, cause, kind, retryInMs: decision.delayMs }, 'camera process exited; restarting');
+    this.scheduleSpawn(decision.delayMs, cause, decision.attempt, kind === 'source' ? 'waiting_for_source' : 'restarting');
+  }
+
+  private scheduleSpawn(delayMs: number, cause: string, attempt: number, state: 'restarting' | 'waiting_for_source'): void {
+    this.setState(state, cause);
+    this.emitStage('restarting', cause, attempt, Math.round(delayMs / 100) / 10);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (!this.stopping) this.spawn();
-    }, delay);
+    }, delayMs);
   }
 
   private setState(state: CameraState, cause: string): void {

@@ -110,7 +110,7 @@ test('data_dir is resolved relative to the config file', () => {
 
 test('the JSON Schema export describes the top-level keys', () => {
   const schema = configJsonSchema() as { properties: Record<string, unknown>; required: string[] };
-  assert.deepEqual(Object.keys(schema.properties).sort(), ['cameras', 'data_dir', 'device', 'log', 'mqtt', 'outbox', 'retention', 'version']);
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['cameras', 'data_dir', 'device', 'log', 'mqtt', 'outbox', 'retention', 'supervisor', 'version']);
   assert.ok(schema.required.includes('device') && schema.required.includes('cameras'));
 });
 

@@ -22,12 +22,19 @@ function appStatus(lastError: string | null = null): AppStatus {
   return {
     version: '0.1.0', device: 'cam-0001', pid: process.pid, startedAt: Date.now() - 42_000, uptimeS: 42,
     cameras: [
-      { camera: 'front', state: 'recording', pid: 1234, encoder: 'x264enc', runId: 'r1', startedAt: 1, restarts: 0, lastCause: null, fpsIn: 30, counters: COUNTERS, segmentsOpened: 4, segmentsClosed: 3 },
-      { camera: 'back', state: 'restarting', pid: null, encoder: 'x264enc', runId: null, startedAt: null, restarts: 2, lastCause: 'stalled', fpsIn: 0, counters: { ...COUNTERS, framesIn: 0, framesOut: 0, framesDropped: 0, tapFrames: 0 }, segmentsOpened: 0, segmentsClosed: 0 },
+      { camera: 'front', state: 'recording', pid: 1234, encoder: 'x264enc', runId: 'r1', startedAt: 1, restarts: 0, lastCause: null, fpsIn: 30, counters: COUNTERS, segmentsOpened: 4, segmentsClosed: 3, degraded: false },
+      { camera: 'back', state: 'restarting', pid: null, encoder: 'x264enc', runId: null, startedAt: null, restarts: 2, lastCause: 'stalled', fpsIn: 0, counters: { ...COUNTERS, framesIn: 0, framesOut: 0, framesDropped: 0, tapFrames: 0 }, segmentsOpened: 0, segmentsClosed: 0, degraded: false },
     ],
     retention: { state: 'ok', disk: null, deletedSegments: 0, deletedBytes: 0, lastError },
     segments: [{ camera: 'front', segments: 3, bytes: 3000, oldest_ms: 1, newest_ms: 2 }],
     fleet: null,
+    // What the supervisor reports; health maps it as it is.
+    stages: [
+      { name: 'camera:front', state: 'recording', critical: true, healthy: true, restarts: 0, last_cause: null, since: 1 },
+      { name: 'camera:back', state: 'restarting', critical: true, healthy: false, restarts: 2, last_cause: 'stalled', since: 1 },
+      { name: 'retention', state: lastError ? 'failed' : 'running', critical: true, healthy: !lastError, restarts: 0, last_cause: lastError, since: 1 },
+    ],
+    supervisor: null,
   };
 }
 

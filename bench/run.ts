@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../src/app';
 import { cleanUpNow, machineInfo, progress, round } from './common';
+import { benchFaultRecovery } from './faults';
 import { benchFleetLink } from './fleet-link';
 import { benchOutbox } from './fleet-outbox';
 import { recordingBenches, type Bench, type BenchResult } from './recording';
@@ -16,6 +17,7 @@ const BENCHES: Bench[] = [
   ...recordingBenches,
   { name: 'outbox', group: 'fleet', run: () => benchOutbox() },
   { name: 'fleet_link', group: 'fleet', run: () => benchFleetLink() },
+  { name: 'fault_recovery', group: 'supervisor', run: (machine) => benchFaultRecovery(machine) },
 ];
 
 /** dist/bench/run.js → <repo>/bench/results */

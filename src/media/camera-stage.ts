@@ -228,6 +228,8 @@ export class CameraStage {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return this.exited;
     this.pendingKind ??= kind;
+    // The outage starts when the source trouble is seen, not when the child has exited.
+    if (this.pendingKind === 'source') this.sourceLostAt ??= Date.now();
     this.status.lastCause = cause;
     if (!this.stopping) this.setState(this.pendingKind === 'source' ? 'waiting_for_source' : 'restarting', cause);
     if (child.connected) child.send({ type: 'stop', reason: cause });

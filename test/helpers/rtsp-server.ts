@@ -121,6 +121,23 @@ export class RtspServer {
     });
   }
 
+  /**
+   * SIGSTOP: the server freezes with its TCP connections open, so clients see a source that
+   * stops sending without any error (a hung camera or a stalled network path).
+   */
+  pause(): void {
+    const pid = this.proc?.pid;
+    if (pid === undefined) throw new Error('RTSP server not running');
+    process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT: a paused server carries on where it stopped. */
+  resume(): void {
+    const pid = this.proc?.pid;
+    if (pid === undefined) throw new Error('RTSP server not running');
+    process.kill(pid, 'SIGCONT');
+  }
+
   /** SIGKILL: the connections drop at once, like a camera losing power. */
   async kill(): Promise<void> {
     const proc = this.proc;

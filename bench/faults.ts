@@ -11,6 +11,7 @@ import { RtspServer, rtspServerAvailable } from '../test/helpers/rtsp-server';
 import { Detached, VIGILD, pollUntil, progress, sleep, tail, withTempDir, type MachineInfo } from './common';
 import type { BenchResult } from './recording';
 import { daemonStatus, readIndex } from './vigild';
+import { aboutCamera, describeLine, readLogLines, type LogLine } from '../test/helpers/daemon-log';
 
 const STALL_AFTER_S = 3;
 const SEGMENT_S = 3;
@@ -30,38 +31,8 @@ const DETECTION_MSGS = new Set([
   'stage event', 'pipeline error', 'camera process hung; killing it', 'camera stalled', 'camera process exited; restarting',
 ]);
 
-interface LogLine {
-  time: number;
-  level: number;
-  msg: string;
-  camera?: string;
-  event?: { camera?: string; state?: string; cause?: string };
-  cause?: unknown;
-  element?: unknown;
-}
-
-/** vigild's JSON log lines (pino, ISO time); GStreamer's plain-text chatter is skipped. */
 function logLines(file: string): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const l = JSON.parse(line) as Omit<LogLine, 'time'> & { time: number | string };
-      out.push({ ...l, time: typeof l.time === 'number' ? l.time : Date.parse(l.time) } as LogLine);
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-    }
-  }
-  return out;
-}
-
-function aboutCamera(l: LogLine, camera: string): boolean {
-  return l.camera === camera || l.event?.camera === camera;
-}
-
-function describeLine(l: LogLine): string {
-  const cause = l.event?.cause ?? (typeof l.cause === 'string' ? l.cause : undefined);
-  return `${l.msg}${typeof l.element === 'string' ? ` [${l.element}]` : ''}${l.event?.state ? ` ${l.event.state}` : ''}${cause ? `: ${cause}` : ''}`;
+  return readLogLines(file);
 }
 
 export interface FaultRow {

@@ -3,8 +3,8 @@
 // it again on the same port to simulate a camera or network outage.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './mosquitto';
 
 /** tsc does not copy the .py file: look next to this file first, then in the source tree. */
 function scriptPath(): string {
@@ -22,19 +22,6 @@ function python(): string {
 export function rtspServerAvailable(): boolean {
   const typelibDirs = ['/usr/lib/x86_64-linux-gnu/girepository-1.0', '/usr/lib/aarch64-linux-gnu/girepository-1.0', '/usr/lib/girepository-1.0'];
   return typelibDirs.some((d) => fs.existsSync(path.join(d, 'GstRtspServer-1.0.typelib')));
-}
-
-/** A free TCP port on loopback (closed again before returning; the server binds it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RtspServerOptions {

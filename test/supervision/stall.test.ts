@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import YAML from 'yaml';
 import { alivePids, readSegments, sleep, startDaemon, tmpDir, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { aboutCamera, describeLine, readLogLines, type LogLine } from '../helpers/daemon-log';
 import { RtspServer, rtspServerAvailable } from '../helpers/rtsp-server';
 
 const STALL_AFTER_S = 3;
@@ -16,38 +17,12 @@ const PAUSE_MS = 10000;
 /** Tolerance between consecutive segments of an uninterrupted camera (ms, index times). */
 const CONTIGUOUS_MS = 250;
 
-interface LogLine {
-  time: number;
-  level: number;
-  msg: string;
-  camera?: string;
-  event?: { camera?: string; state?: string; cause?: string };
-  [key: string]: unknown;
-}
-
-/** The daemon's JSON log lines (pino, ISO time); non-JSON lines (GStreamer chatter) are skipped. */
 function logLines(d: Daemon): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of d.log().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const l = JSON.parse(line) as Omit<LogLine, 'time'> & { time: number | string };
-      out.push({ ...l, time: typeof l.time === 'number' ? l.time : Date.parse(l.time) } as LogLine);
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-    }
-  }
-  return out;
-}
-
-function aboutCamera(l: LogLine, camera: string): boolean {
-  return l.camera === camera || l.event?.camera === camera;
+  return readLogLines(d.logFile);
 }
 
 function describe(l: LogLine): string {
-  const cause = l.event?.cause ?? (typeof l.cause === 'string' ? l.cause : undefined);
-  const element = typeof l.element === 'string' ? ` [${l.element}]` : '';
-  return `${new Date(l.time).toISOString()} ${l.msg}${element}${l.event?.state ? ` ${l.event.state}` : ''}${cause ? ` (${cause})` : ''}`;
+  return `${new Date(l.time).toISOString()} ${describeLine(l)}`;
 }
 
 const daemons: Daemon[] = [];

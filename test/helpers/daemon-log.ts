@@ -7,6 +7,7 @@ export interface LogLine {
   level: number;
   msg: string;
   camera?: string;
+  module?: string;
   event?: { camera?: string; state?: string; cause?: string };
   cause?: unknown;
   element?: unknown;

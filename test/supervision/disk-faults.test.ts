@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { readSegments, sleep, startDaemon, tmpDir, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { readLogLines, type LogLine } from '../helpers/daemon-log';
 
 const MB = 1024 * 1024;
 const FAULT_MS = 20000;
@@ -24,29 +25,8 @@ after(async () => {
   }
 });
 
-interface LogLine {
-  time: number;
-  level: number;
-  msg: string;
-  camera?: string;
-  module?: string;
-  [key: string]: unknown;
-}
-type RawLine = Omit<LogLine, 'time'> & { time: number | string; level: number; msg: string };
-
 function logLines(d: Daemon, sinceMs = 0): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of d.log().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const l = JSON.parse(line) as RawLine;
-      const time = typeof l.time === 'number' ? l.time : Date.parse(l.time);
-      if (time >= sinceMs) out.push({ ...l, time });
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-    }
-  }
-  return out;
+  return readLogLines(d.logFile).filter((l) => l.time >= sinceMs);
 }
 
 function brief(l: LogLine): string {

@@ -8,35 +8,14 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import YAML from 'yaml';
 import { alivePids, readSegments, sleep, startDaemon, tmpDir, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { readLogLines, type LogLine } from '../helpers/daemon-log';
 import { RtspServer, rtspServerAvailable } from '../helpers/rtsp-server';
 
 const OUTAGE_MS = 20000;
 
-interface LogLine {
-  time: number;
-  level: number;
-  msg: string;
-  camera?: string;
-  module?: string;
-  [key: string]: unknown;
-}
-
-type RawLine = Omit<LogLine, 'time'> & { time: number | string; level: number; msg: string };
-
 /** The daemon's JSON log lines (pino); lines that are not JSON (GStreamer chatter) are skipped. */
 function logLines(d: Daemon): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of d.log().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const l = JSON.parse(line) as RawLine;
-      // pino writes epoch ms by default; vigild's logger writes ISO strings.
-      out.push({ ...l, time: typeof l.time === 'number' ? l.time : Date.parse(l.time) });
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-    }
-  }
-  return out;
+  return readLogLines(d.logFile);
 }
 
 const daemons: Daemon[] = [];

@@ -41,6 +41,26 @@ const MIGRATIONS: string[] = [
      name  TEXT    PRIMARY KEY,
      value INTEGER NOT NULL DEFAULT 0
    );`,
+  // Object events from the detectors (new / update / end per tracked object), kept for
+  // `vigil events tail` and clip triggers. Bounded by the detection store's own pruning.
+  `CREATE TABLE detections (
+     id             INTEGER PRIMARY KEY,
+     camera         TEXT    NOT NULL,
+     object_id      TEXT    NOT NULL,
+     kind           TEXT    NOT NULL CHECK (kind IN ('new', 'update', 'end')),
+     label          TEXT    NOT NULL,
+     score          REAL    NOT NULL,
+     best_score     REAL    NOT NULL,
+     box            TEXT    NOT NULL,
+     zones          TEXT    NOT NULL,
+     first_seen_ms  INTEGER NOT NULL,
+     last_seen_ms   INTEGER NOT NULL,
+     snapshot_path  TEXT,
+     snapshot_bytes INTEGER,
+     created_ms     INTEGER NOT NULL
+   );
+   CREATE INDEX detections_camera_seen ON detections (camera, last_seen_ms);
+   CREATE INDEX detections_object ON detections (object_id);`,
 ];
 
 export function openDb(file: string): Db {

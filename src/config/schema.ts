@@ -79,6 +79,43 @@ export const watchdogSchema = z.strictObject({
     .describe('A camera whose frames stop advancing for this long is restarted'),
 });
 
+const LABEL = z.string().min(1).max(64);
+
+export const detectionSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  fps: z.number().positive().max(30).default(5).describe('Frames per second handed to the detector (the tap rate)'),
+  model: z.strictObject({
+    kind: z.enum(['yolo', 'text']).describe('Model plugin: src/detection/models/<kind>.ts'),
+    path: z.string().min(1).describe('ONNX file'),
+    input_size: z.number().int().min(32).max(1920).default(640).describe('Square model input; the tap letterboxes frames to it'),
+    labels: z.union([z.string().min(1), z.array(LABEL).min(1)]).default('coco')
+      .describe('A built-in list name (coco), a file with one label per line, or an array'),
+  }),
+  providers: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).min(1).default(['cpu'])
+    .describe('Execution providers in order of preference; unavailable ones fall back to cpu with a warning'),
+  score_threshold: z.number().min(0).max(1).default(0.5),
+  nms_iou: z.number().min(0).max(1).default(0.45),
+  classes: z.array(LABEL).optional().describe('Labels to report; absent = all'),
+  min_area: z.number().min(0).max(1).default(0.001).describe('Smallest box as a fraction of the frame'),
+  zones: z.array(z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must match [A-Za-z0-9_-]{1,32}'),
+    points: z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)])).min(3, 'a zone needs at least 3 points'),
+  })).default([]),
+  event: z.strictObject({
+    min_hits: z.number().int().min(1).max(100).default(3),
+    lost_after_s: z.number().positive().max(600).default(5),
+  }).default({ min_hits: 3, lost_after_s: 5 }),
+  stall_after_s: z.number().positive().max(300).default(10).describe('A detector whose inferences stop advancing for this long is restarted'),
+});
+
+export const clipsSchema = z.strictObject({
+  on: z.array(LABEL).default([]).describe('Detection labels that start a clip automatically'),
+  pre_s: z.number().min(0).max(300).default(10),
+  post_s: z.number().min(0).max(300).default(10),
+  merge_gap_s: z.number().min(0).max(300).default(5).describe('Triggers closer than this extend one clip'),
+  max_s: z.number().positive().max(3600).default(300).describe('Longest clip; longer requests are refused'),
+});
+
 export const cameraSchema = z.strictObject({
   name: z.string().regex(CAMERA_NAME, 'must match [a-z0-9][a-z0-9_-]{0,31}'),
   enabled: z.boolean().default(true),
@@ -88,12 +125,15 @@ export const cameraSchema = z.strictObject({
   recording: recordingSchema.default(recordingSchema.parse({})),
   tap: tapSchema.default(tapSchema.parse({})),
   watchdog: watchdogSchema.default(watchdogSchema.parse({})),
+  detection: detectionSchema.optional().describe('Object detection on the tap; absent = no detection'),
+  clips: clipsSchema.default(clipsSchema.parse({})),
 });
 
 export const retentionSchema = z.strictObject({
   min_free_percent: z.number().min(0).max(90).default(10),
   min_free_bytes: sizeSchema.default(2 * 1024 ** 3),
   interval_s: z.number().int().min(1).max(3600).default(30).describe('Timer between checks (also runs at every segment close)'),
+  clips_max_bytes: sizeSchema.default(1024 ** 3).describe('Quota for finished clips; unlocked clips beyond it go oldest first'),
 });
 
 export const mqttSchema = z
@@ -163,6 +203,8 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type CameraConfig = z.output<typeof cameraSchema>;
+export type DetectionConfig = z.output<typeof detectionSchema>;
+export type ClipsConfig = z.output<typeof clipsSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type EncoderConfig = z.output<typeof encoderSchema>;
 export type RetentionConfig = z.output<typeof retentionSchema>;

@@ -5,7 +5,7 @@ import type { EventBus } from '../bus';
 import type { VigilEvents } from '../events';
 import type { Logger } from '../log';
 import type { Outbox } from './outbox';
-import type { DeviceTopics, DiskEventBody, RecordingEventBody, SegmentEventBody, StageEventBody } from './topics';
+import type { ClipEventBody, DetectionEventBody, DeviceTopics, DiskEventBody, RecordingEventBody, SegmentEventBody, StageEventBody } from './topics';
 
 const OWNER = 'event-publisher';
 
@@ -39,6 +39,24 @@ export function segmentBody(e: VigilEvents['segment.recovered']): SegmentEventBo
   return { camera: e.camera, state: e.state, path: e.path, duration_ms: e.durationMs, frames: e.frames, note: e.note };
 }
 
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function detectionBody(e: VigilEvents['detection']): DetectionEventBody {
+  return {
+    camera: e.camera, kind: e.kind, object_id: e.objectId, label: e.label, score: e.score, best_score: e.bestScore,
+    box: e.box, zones: e.zones, first_seen: new Date(e.firstSeenMs).toISOString(), last_seen: new Date(e.lastSeenMs).toISOString(),
+    snapshot: e.snapshot,
+  };
+}
+
+export function clipBody(e: VigilEvents['clip']): ClipEventBody {
+  return {
+    id: e.id, camera: e.camera, event: e.event, state: e.state, reason: e.reason,
+    requested_start: new Date(e.requestedStartMs).toISOString(), requested_end: new Date(e.requestedEndMs).toISOString(),
+    start: iso(e.startMs), end: iso(e.endMs), bytes: e.bytes, sha256: e.sha256, locked: e.locked, cause: e.cause,
+  };
+}
+
 export class EventPublisher {
   private unsubscribers: (() => void)[] = [];
 
@@ -54,8 +72,10 @@ export class EventPublisher {
       bus.on('recording', OWNER, (e) => void outbox.append(topics.event('recording'), 'recording', recordingBody(e))),
       bus.on('stage', OWNER, (e) => void outbox.append(topics.event('stage'), 'stage', stageBody(e))),
       bus.on('segment.recovered', OWNER, (e) => void outbox.append(topics.event('segment'), 'segment', segmentBody(e))),
+      bus.on('detection', OWNER, (e) => void outbox.append(topics.event('detection'), 'detection', detectionBody(e))),
+      bus.on('clip', OWNER, (e) => void outbox.append(topics.event('clip'), 'clip', clipBody(e))),
     ];
-    this.ctx.log.debug({ events: ['disk', 'recording', 'stage', 'segment.recovered'] }, 'event publisher started');
+    this.ctx.log.debug({ events: ['disk', 'recording', 'stage', 'segment.recovered', 'detection', 'clip'] }, 'event publisher started');
   }
 
   stop(): void {

@@ -105,7 +105,7 @@ export class Outbox {
   append<T extends EventType>(topic: string, type: T, body: OutboxBody<T>, opts?: { telemetry?: boolean }): EventPayload<T> {
     const [payload] = this.commit([{ topic, type, body, telemetry: opts?.telemetry }]);
     if (!payload) throw new Error('outbox append wrote no row');
-    return payload as EventPayload<T>;
+    return payload as unknown as EventPayload<T>;
   }
 
   /** Stores many events in one transaction (one fsync instead of N); seqs are consecutive. */

@@ -33,14 +33,27 @@ export interface StageEventBody { stage: string; camera?: string; state: string;
 export interface SegmentEventBody { camera: string; state: 'recovered' | 'corrupt'; path: string; duration_ms: number; frames: number; note: string }
 export interface SelftestEventBody { n: number; of: number; batch: string }
 
+/** `events/detection`: one object lifecycle step; box normalised 0..1 of the frame. */
+export interface DetectionEventBody {
+  camera: string; kind: 'new' | 'update' | 'end'; object_id: string; label: string; score: number; best_score: number;
+  box: { x1: number; y1: number; x2: number; y2: number }; zones: string[]; first_seen: string; last_seen: string;
+  snapshot: { path: string; bytes: number } | null;
+}
+/** `events/clip`: ready, failed, uploaded, deleted (and quota pressure on locked clips). */
+export interface ClipEventBody {
+  id: string; camera: string; event: 'ready' | 'failed' | 'uploaded' | 'deleted' | 'quota'; state: string; reason: string;
+  requested_start: string; requested_end: string; start: string | null; end: string | null;
+  bytes: number | null; sha256: string | null; locked: boolean; cause: string | null;
+}
+
 export interface EventBodies {
   disk: DiskEventBody;
   recording: RecordingEventBody;
   stage: StageEventBody;
   segment: SegmentEventBody;
   selftest: SelftestEventBody;
-  clip: Record<string, unknown>;
-  detection: Record<string, unknown>;
+  clip: ClipEventBody;
+  detection: DetectionEventBody;
 }
 
 export type EventPayload<T extends EventType = EventType> = EventEnvelope & { type: T } & EventBodies[T];

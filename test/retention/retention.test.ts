@@ -46,7 +46,7 @@ test('deletes oldest unprotected segments until the reserve holds, never the ope
   for (let i = 1; i <= 7; i++) files.push(s.addSegment(`s${i}`, 1000 + i * 1000, 10 * MB));
   files.push(s.addSegment('open', 9000, 10 * MB, 'open'));
   // used 90 MB of 100, reserve 35 MB → must free 25 MB → delete s1, s2, s3 (oldest unprotected)
-  const r = new RetentionPolicy({ config: { min_free_percent: 35, min_free_bytes: 1 * MB, interval_s: 3600 }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs: s.statfs });
+  const r = new RetentionPolicy({ config: { min_free_percent: 35, min_free_bytes: 1 * MB, interval_s: 3600, clips_max_bytes: 1024 * MB }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs: s.statfs });
   await r.trigger();
   const left = fs.readdirSync(s.dir).filter((f) => f.endsWith('.ts')).sort();
   assert.deepEqual(left, ['a.ts', 'open.ts', 's4.ts', 's5.ts', 's6.ts', 's7.ts']);
@@ -62,7 +62,7 @@ test('when only protected and open footage is left: critical, bounded, and back 
   s.addSegment('p1', 1000, 40 * MB, 'closed', true);
   s.addSegment('p2', 2000, 40 * MB, 'closed', true);
   s.addSegment('open', 3000, 10 * MB, 'open');
-  const r = new RetentionPolicy({ config: { min_free_percent: 20, min_free_bytes: 1 * MB, interval_s: 3600 }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs: s.statfs });
+  const r = new RetentionPolicy({ config: { min_free_percent: 20, min_free_bytes: 1 * MB, interval_s: 3600, clips_max_bytes: 1024 * MB }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs: s.statfs });
   await r.trigger();
   assert.equal(r.snapshot().state, 'critical');
   assert.equal(fs.readdirSync(s.dir).filter((f) => f.endsWith('.ts')).length, 3, 'deleted protected or open footage');
@@ -89,7 +89,7 @@ test('a segment whose file is already gone is dropped from the index without fai
   fs.unlinkSync(f);
   // Reported free space still counts the vanished file as used (as if another process held it).
   const statfs = async () => ({ totalBytes: 10 * MB, freeBytes: (await s.statfs()).freeBytes - 6 * MB });
-  const r = new RetentionPolicy({ config: { min_free_percent: 50, min_free_bytes: 1, interval_s: 3600 }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs });
+  const r = new RetentionPolicy({ config: { min_free_percent: 50, min_free_bytes: 1, interval_s: 3600, clips_max_bytes: 1024 * MB }, dataDir: s.dir, index: s.index, bus: s.bus, log: s.log, statfs });
   await r.trigger();
   assert.equal(r.snapshot().lastError, null);
   assert.ok((s.index.stats()[0]?.segments ?? 0) <= 1);

@@ -6,6 +6,7 @@ import type { OutboxStats } from './fleet/outbox';
 import type { HealthPayload } from './fleet/topics';
 import type { Logger } from './log';
 import type { CameraStatus } from './media/camera-status';
+import type { DetectorStatus } from './detection/detector-stage';
 import type { CameraPlan } from './pipeline/plan';
 import type { SegmentIndex } from './recording/segment-index';
 import type { RetentionStatus } from './retention/retention';
@@ -45,6 +46,8 @@ export interface AppStatus {
   startedAt: number;
   uptimeS: number;
   cameras: CameraStatus[];
+  /** One per camera with detection on. */
+  detectors: DetectorStatus[];
   retention: RetentionStatus;
   segments: ReturnType<SegmentIndex['stats']>;
   fleet: { link: HealthPayload['link']; outbox: OutboxStats } | null;

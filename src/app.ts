@@ -21,7 +21,9 @@ import { ControlServer } from './control/server';
 import { buildCommands } from './control/commands';
 import type { CommandContext, ConfigApplyResult, SelftestResult } from './control/commands/context';
 import { CommandError } from './control/registry';
-import { cameraPolicy } from './supervision/stages';
+import { cameraPolicy, detectorPolicy } from './supervision/stages';
+import { DetectionStore } from './detection/detection-store';
+import { DetectorSet } from './detection/detector-set';
 import { readiness, readStages, statusLine, type StageView } from './supervision/readings';
 import { Supervisor } from './supervision/supervisor';
 import type { AppOptions, AppStatus, FleetHooks } from './app-types';
@@ -38,6 +40,7 @@ export class App implements CommandContext {
   private retention: RetentionPolicy | null = null;
   private control: ControlServer | null = null;
   private camerasRef: CameraSet | null = null;
+  private detectors: DetectorSet | null = null;
   private fleet: Fleet | null = null;
   private supervisor: Supervisor | null = null;
   /** Cameras that opened a segment since start: READY waits for them. */
@@ -107,9 +110,12 @@ export class App implements CommandContext {
       notifier: this.opts.notifier ?? null, bus: this.bus, log: log.child({ module: 'supervisor' }),
     });
     for (const plan of plans) cameras.add(plan);
+    this.detectors = new DetectorSet({ dataDir: config.data_dir, bus: this.bus, log, policy: detectorPolicy(config), store: new DetectionStore(this.db) });
     recorder.start();
     this.retention.start();
     cameras.startAll();
+    // Detectors connect to the cameras' tap sockets and retry until those exist.
+    this.detectors.startAll(config);
     // After the cameras: a camera not yet started reads as stopped, which READY would accept.
     this.supervisor.start();
 
@@ -131,6 +137,8 @@ export class App implements CommandContext {
     await this.control?.stop();
     // A command already changing stages finishes first, so it cannot start a camera after this stop.
     await this.queue;
+    // Detectors first: their last 'end' events still reach the bus and the outbox.
+    await this.detectors?.stopAll();
     await this.camerasRef?.stopAll();
     await this.retention?.stop();
     await this.recorder?.stop();
@@ -142,7 +150,7 @@ export class App implements CommandContext {
 
   /** Kills camera children at once; for fatal paths where a graceful stop is impossible. */
   killCameras(): void {
-    for (const pid of this.camerasRef?.pids() ?? []) {
+    for (const pid of [...(this.camerasRef?.pids() ?? []), ...(this.detectors?.pids() ?? [])]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch (err) {
@@ -168,6 +176,7 @@ export class App implements CommandContext {
       link: fleet ? fleet.linkState().state : null,
       outboxDepth: fleet ? fleet.outbox.stats().depth : null,
       retention: this.retention?.snapshot() ?? null,
+      detectors: this.detectors?.entries() ?? [],
     };
   }
 
@@ -179,6 +188,7 @@ export class App implements CommandContext {
       startedAt: this.startedAt,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       cameras: this.camerasRef?.snapshots() ?? [],
+      detectors: this.detectors?.snapshots() ?? [],
       retention: this.retention?.snapshot() ?? { state: null, disk: null, deletedSegments: 0, deletedBytes: 0, lastError: null },
       segments: this.indexRef?.stats() ?? [],
       fleet: this.fleet?.opened ? { link: this.fleet.linkState(), outbox: this.fleet.outbox.stats() } : null,
@@ -212,7 +222,8 @@ export class App implements CommandContext {
   }
 
   stageNames(): string[] {
-    return [...this.cameras.names().map((n) => `camera:${n}`), 'retention'];
+    const detectors = detectingNames(this.current).filter((n) => this.detectors?.has(n)).map((n) => `detector:${n}`);
+    return [...this.cameras.names().map((n) => `camera:${n}`), ...detectors, 'retention'];
   }
 
   restartStage(stage: string): Promise<unknown> {
@@ -220,6 +231,10 @@ export class App implements CommandContext {
       if (stage === 'retention' && this.retention) {
         await this.retention.trigger();
         return { stage, ...this.retention.snapshot() };
+      }
+      if (stage.startsWith('detector:') && this.detectors) {
+        const cam = stage.slice('detector:'.length);
+        return { stage, ...(await this.detectors.restart(cam)) };
       }
       const name = stage.replace(/^camera:/, '');
       if (this.cameras.isHeld(name)) throw new CommandError('camera_stopped', `camera "${name}" was stopped by recording.stop; use recording.start`);
@@ -255,6 +270,7 @@ export class App implements CommandContext {
   /** Restarts or updates only what differs between the two configs. */
   private async applyConfig(previous: Config, next: Config, plans: CameraPlan[]): Promise<ConfigApplyResult> {
     const applied = await this.cameras.reconcile(next, plans, 'config changed');
+    if (this.detectors) applied.push(...(await this.detectors.reconcile(next)));
     if (!isDeepStrictEqual(previous.retention, next.retention)) {
       this.retention?.updateConfig(next.retention);
       applied.push('retention');
@@ -286,4 +302,8 @@ export class App implements CommandContext {
 
 function disabled(camera: string): CameraChange {
   return { camera, previous: 'disabled', state: 'disabled', changed: false, note: 'disabled in the config' };
+}
+
+function detectingNames(config: Config): string[] {
+  return config.cameras.filter((c) => c.enabled && c.detection?.enabled).map((c) => c.name);
 }

@@ -168,6 +168,11 @@ export class ObjectTracker {
     return ends;
   }
 
+  /** Frames some live track (tentative or confirmed) holds as its best: the caller keeps those for snapshots. */
+  bestFrameSeqs(): Set<number> {
+    return new Set(this.tracks.map((t) => t.bestFrameSeq));
+  }
+
   /** Confirmed objects currently tracked (reported 'new', no 'end' yet); tentative ones are not counted. */
   active(): number {
     return this.tracks.filter((t) => t.id !== null).length;

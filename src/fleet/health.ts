@@ -142,6 +142,18 @@ export class HealthCollector {
   }
 }
 
+function detection(status: AppStatus, c: AppStatus['cameras'][number]): HealthCamera['detection'] {
+  const d = status.detectors?.find((x) => x.camera === c.camera);
+  if (!d) return undefined;
+  const k = d.counters;
+  return {
+    state: d.state, provider: d.provider, model_load_ms: d.loadMs, fps: k?.fps ?? 0,
+    inference_ms_p50: k?.inferP50Ms ?? null, inference_ms_p95: k?.inferP95Ms ?? null, frames_in: k?.framesIn ?? 0,
+    frames_dropped: (c.counters.tapDropped ?? 0) + (k?.staleDropped ?? 0), inferences: k?.inferences ?? 0,
+    restarts: d.restarts, last_cause: d.lastCause,
+  };
+}
+
 function cameras(status: AppStatus): HealthCamera[] {
   return status.cameras.map((c) => ({
     name: c.camera,
@@ -155,6 +167,7 @@ function cameras(status: AppStatus): HealthCamera[] {
     segments: status.segments.find((s) => s.camera === c.camera)?.segments ?? 0,
     restarts: c.restarts,
     last_cause: c.lastCause,
+    ...(detection(status, c) ? { detection: detection(status, c) } : {}),
   }));
 }
 

@@ -84,6 +84,23 @@ export interface HealthCamera {
   segments: number;
   restarts: number;
   last_cause: string | null;
+  /** Present when detection is configured for the camera. */
+  detection?: HealthDetection;
+}
+
+export interface HealthDetection {
+  state: string;
+  provider: string | null;
+  model_load_ms: number | null;
+  fps: number;
+  inference_ms_p50: number | null;
+  inference_ms_p95: number | null;
+  frames_in: number;
+  /** Frames the camera dropped because the detector had not drained the last one, plus stale frames the detector replaced. */
+  frames_dropped: number;
+  inferences: number;
+  restarts: number;
+  last_cause: string | null;
 }
 
 export interface HealthStage {

@@ -6,6 +6,7 @@
 // whole process. A child that dies takes only its own camera down, and the daemon restarts it.
 import { Pipeline, type AppSink, type BusMessage } from 'gstreamer-superficial';
 import type { CameraProcessSpec, ChildMessage, ParentMessage, PipelineCounters } from './protocol';
+import { TapServer } from './tap-server';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as CameraProcessSpec;
 /**
@@ -22,6 +23,9 @@ let tapFrames = 0;
 /** Wall-clock ms at running-time 0, fixed by the first fragment message of this run. */
 let wallAtRt0: number | null = null;
 let heartbeat: NodeJS.Timeout | null = null;
+const tapServer = spec.tap
+  ? new TapServer(spec.tap.socket, (message) => void send({ type: 'pipeline-warning', element: 'tap', message }))
+  : null;
 
 function send(msg: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -56,6 +60,8 @@ function counters(): PipelineCounters {
     framesDuplicated: num(rate?.['dup']),
     tapFrames,
     recQueueFrames: num(recq?.['current-level-buffers']),
+    tapSent: tapServer?.counters.sent ?? 0,
+    tapDropped: tapServer?.counters.dropped ?? 0,
   };
 }
 
@@ -89,6 +95,7 @@ async function shutdown(reason: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   if (heartbeat) clearInterval(heartbeat);
+  tapServer?.stop();
   if (pipeline && !eosSeen) {
     // EOS makes splitmuxsink finalise the open fragment; bounded because muxers can hang at EOS.
     await new Promise<void>((resolve) => {
@@ -111,6 +118,7 @@ function pullTap(tap: AppSink): void {
   tap.pull(function onSample(buf) {
     if (!buf) return; // EOS or stopped
     tapFrames++;
+    if (tapServer && spec.tap) tapServer.offer(buf, spec.tap.width, spec.tap.height);
     if (TAP_DELAY_MS > 0) {
       const until = Date.now() + TAP_DELAY_MS;
       while (Date.now() < until) {
@@ -146,6 +154,7 @@ function main(): void {
     void send({ type: 'fatal', phase: 'play', message: String((err as Error).message ?? err) }).finally(() => exitNow(2));
     return;
   }
+  tapServer?.start();
   const tap = pipeline.findChild('tap') as AppSink | null;
   if (tap) pullTap(tap);
   void send({ type: 'playing', pid: process.pid });

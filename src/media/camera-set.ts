@@ -11,6 +11,7 @@ import type { CameraPlan } from '../pipeline/plan';
 import { segmentDir, type SegmentRecorder } from '../recording/segment-recorder';
 import { planEscalation, type PolicySpec } from '../supervision/restart-policy';
 import { CameraStage, type CameraState, type CameraStatus } from './camera-stage';
+import { tapSocketPath } from '../detection/paths';
 
 export const STOPPED_BY_COMMAND = 'stopped by command';
 export const STARTED_BY_COMMAND = 'started by command';
@@ -78,7 +79,7 @@ export class CameraSet {
     const stage = new CameraStage({
       camera: plan.camera, encoder: plan.encoder.element, buildLaunch: plan.buildLaunch, segmentDir: segmentDir(this.ctx.dataDir, name),
       recorder: this.ctx.recorder, bus: this.ctx.bus, log: this.ctx.log.child({ module: 'camera', camera: name }), childScript: this.ctx.childScript,
-      policy: this.ctx.policy, degraded, onBudgetSpent: (cause) => void this.escalate(stage, plan, degraded, cause),
+      policy: this.ctx.policy, degraded, tapSocket: plan.camera.detection?.enabled ? tapSocketPath(this.ctx.dataDir, name) : null, onBudgetSpent: (cause) => void this.escalate(stage, plan, degraded, cause),
     });
     // Map.set on an existing key keeps its position, so status keeps the config's order.
     this.stages.set(name, stage);

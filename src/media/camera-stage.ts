@@ -10,6 +10,7 @@ import { ProgressWatch } from '../supervision/progress';
 import { classifyPipelineError, RestartPolicy, type FailureKind } from '../supervision/restart-policy';
 import { newRunId, ZERO_COUNTERS as ZERO, type CameraStageContext, type CameraState, type CameraStatus } from './camera-status';
 import type { CameraProcessSpec, ChildMessage, PipelineCounters } from './protocol';
+import { tapGeometry } from '../pipeline/build';
 
 const HEARTBEAT_MS = 1000;
 const EOS_TIMEOUT_MS = 5000;
@@ -109,6 +110,7 @@ export class CameraStage {
     const runId = newRunId();
     const spec: CameraProcessSpec = {
       camera: this.name, launch: this.ctx.buildLaunch(runId), runId, heartbeatMs: HEARTBEAT_MS, eosTimeoutMs: EOS_TIMEOUT_MS,
+      tap: this.ctx.tapSocket ? { socket: this.ctx.tapSocket, ...tapGeometry(this.ctx.camera) } : null,
     };
     fs.mkdirSync(this.ctx.segmentDir, { recursive: true });
     const script = this.ctx.childScript ?? path.join(__dirname, 'camera-process.js');

@@ -47,6 +47,8 @@ export interface CameraStageContext {
   childScript?: string;
   policy: PolicySpec;
   degraded?: boolean;
+  /** Where the camera process offers tap frames to the detector; null when detection is off. */
+  tapSocket?: string | null;
   /** Called once when crashes spent the budget; the stage stays failed until replaced. */
   onBudgetSpent: (cause: string) => void;
 }

@@ -9,6 +9,8 @@ export interface CameraProcessSpec {
   heartbeatMs: number;
   /** Longest wait for EOS to finalise the open segment before stopping the pipeline anyway. */
   eosTimeoutMs: number;
+  /** Unix socket on which the tap frames are offered to the camera's detector; null: no detector. */
+  tap: { socket: string; width: number; height: number } | null;
 }
 
 export interface PipelineCounters {
@@ -23,6 +25,9 @@ export interface PipelineCounters {
   tapFrames: number;
   /** Frames waiting in the recording queue before the encoder. */
   recQueueFrames: number;
+  /** Tap frames handed to the detector, and dropped because it was absent or had not drained. */
+  tapSent?: number;
+  tapDropped?: number;
 }
 
 export type ChildMessage =

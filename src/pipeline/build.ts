@@ -75,7 +75,8 @@ export function buildPipeline(camera: CameraConfig, opts: BuildOptions): Resolve
   const segmentNs = Math.round(camera.recording.segment_seconds * 1e9);
   // videorate drop-only can only lower the rate; asking it for more than the camera delivers
   // fails caps negotiation, so the tap never exceeds the camera rate.
-  const tapFps = toFraction(Math.min(camera.tap.fps, fps));
+  const geo = tapGeometry(camera);
+  const tapFps = toFraction(Math.min(geo.fps, fps));
 
   const head =
     `${source} ! videorate name=rate ! video/x-raw,framerate=${fps}/1` +
@@ -93,7 +94,7 @@ export function buildPipeline(camera: CameraConfig, opts: BuildOptions): Resolve
     't. ! queue name=tapq leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0' +
     ` ! videorate drop-only=true ! video/x-raw,framerate=${tapFps}` +
     ' ! videoscale add-borders=true ! videoconvert' +
-    ` ! video/x-raw,format=RGB,width=${camera.tap.width},height=${camera.tap.height},pixel-aspect-ratio=1/1` +
+    ` ! video/x-raw,format=RGB,width=${geo.width},height=${geo.height},pixel-aspect-ratio=1/1` +
     ' ! appsink name=tap drop=true max-buffers=1 sync=false emit-signals=false wait-on-eos=false';
   const launch = `${head}  ${record}  ${tap}`;
 
@@ -124,4 +125,14 @@ export function describePipeline(p: ResolvedPipeline): string {
     `camera ${p.camera} on ${p.platform}: ${p.encoder.codec} via ${p.encoder.element} (${hw}; ${p.encoder.reason}), ` +
     `${p.container} segments ${p.segmentPattern}\n  launch: ${redactLaunch(p.launch)}`
   );
+}
+
+/**
+ * What the tap delivers: with detection configured, square frames of the model's input size at
+ * the detection rate (GStreamer letterboxes, so Node never scales); otherwise the tap settings.
+ */
+export function tapGeometry(camera: CameraConfig): { fps: number; width: number; height: number } {
+  const d = camera.detection;
+  if (d?.enabled) return { fps: d.fps, width: d.model.input_size, height: d.model.input_size };
+  return { fps: camera.tap.fps, width: camera.tap.width, height: camera.tap.height };
 }

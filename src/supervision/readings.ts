@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema';
 import type { CameraStatus } from '../media/camera-status';
 import type { RetentionStatus } from '../retention/retention';
+import type { DetectorStatus } from '../detection/detector-stage';
 import { stageTable } from './stages';
 import type { Readiness, StageReading } from './supervisor';
 
@@ -13,11 +14,19 @@ export interface StageView {
   link: string | null;
   outboxDepth: number | null;
   retention: RetentionStatus | null;
+  detectors?: Array<[string, { snapshot(): DetectorStatus; healthy(): boolean }]>;
 }
 
 export function readStages(config: Config, view: StageView): StageReading[] {
   const cameras = new Map(view.cameras);
+  const detectors = new Map(view.detectors ?? []);
   return stageTable(config).flatMap((spec): StageReading[] => {
+    if (spec.camera !== undefined && spec.name.startsWith('detector:')) {
+      const stage = detectors.get(spec.camera);
+      if (!stage) return [];
+      const snap = stage.snapshot();
+      return [{ name: spec.name, critical: spec.critical, state: snap.state, healthy: stage.healthy(), cause: snap.lastCause }];
+    }
     if (spec.camera !== undefined) {
       const stage = cameras.get(spec.camera);
       if (!stage) return [];

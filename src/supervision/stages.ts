@@ -24,13 +24,23 @@ export function cameraPolicy(config: Config): PolicySpec {
   return { crash: CRASH_BACKOFF, source: SOURCE_BACKOFF, budget: { maxRestarts: s.restart_budget, windowMs: s.budget_window_s * 1000 } };
 }
 
+/** Detectors restart like crashed cameras, but a spent budget means "record without detection". */
+export function detectorPolicy(config: Config): PolicySpec {
+  return cameraPolicy(config);
+}
+
 export function stageTable(config: Config): StageSpec[] {
   const cameras: StageSpec[] = config.cameras.filter((c) => c.enabled).map((c) => ({
     name: `camera:${c.name}`, camera: c.name, critical: true, stallAfterS: c.watchdog.stall_after_s, restart: cameraPolicy(config),
     describe: 'healthy while framesOut advances or the source is away',
   }));
+  const detectors: StageSpec[] = config.cameras.filter((c) => c.enabled && c.detection?.enabled).map((c) => ({
+    name: `detector:${c.name}`, camera: c.name, critical: false, stallAfterS: c.detection?.stall_after_s ?? null, restart: detectorPolicy(config),
+    describe: 'healthy while inferences advance (or no frames arrive); a spent budget degrades to recording without detection',
+  }));
   return [
     ...cameras,
+    ...detectors,
     { name: 'fleet', critical: false, stallAfterS: null, restart: null, describe: 'healthy while the link is connected or no mqtt is configured; an outage is reported, never escalated' },
     { name: 'retention', critical: true, stallAfterS: null, restart: null, describe: 'healthy while its last pass did not fail' },
   ];

@@ -25,6 +25,7 @@ function appStatus(lastError: string | null = null): AppStatus {
       { camera: 'front', state: 'recording', pid: 1234, encoder: 'x264enc', runId: 'r1', startedAt: 1, restarts: 0, lastCause: null, fpsIn: 30, counters: COUNTERS, segmentsOpened: 4, segmentsClosed: 3, degraded: false },
       { camera: 'back', state: 'restarting', pid: null, encoder: 'x264enc', runId: null, startedAt: null, restarts: 2, lastCause: 'stalled', fpsIn: 0, counters: { ...COUNTERS, framesIn: 0, framesOut: 0, framesDropped: 0, tapFrames: 0 }, segmentsOpened: 0, segmentsClosed: 0, degraded: false },
     ],
+    detectors: [],
     retention: { state: 'ok', disk: null, deletedSegments: 0, deletedBytes: 0, lastError },
     segments: [{ camera: 'front', segments: 3, bytes: 3000, oldest_ms: 1, newest_ms: 2 }],
     fleet: null,

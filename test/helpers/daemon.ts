@@ -26,6 +26,10 @@ export interface TestCamera {
   bitrate_kbps?: number;
   pattern?: string;
   stall_after_s?: number;
+  /** Burn the wall-clock overlay into the picture (text for the text detector). */
+  overlay?: boolean;
+  /** The camera's `detection` block, as in the config file. */
+  detection?: Record<string, unknown>;
 }
 
 /** Writes a config for small, fast test cameras; returns its path. */
@@ -36,12 +40,13 @@ export function writeConfig(dir: string, cameras: TestCamera[], extra: Record<st
     log: { level: 'info' },
     cameras: cameras.map((c) => ({
       name: c.name,
-      source: { kind: 'test', pattern: c.pattern ?? 'ball', overlay: false },
+      source: { kind: 'test', pattern: c.pattern ?? 'ball', overlay: c.overlay ?? false },
       video: { width: c.width ?? 320, height: c.height ?? 240, fps: c.fps ?? 30 },
       encoder: { codec: 'h264', bitrate_kbps: c.bitrate_kbps ?? 500, keyframe_interval_s: 1, prefer: 'software' },
       recording: { segment_seconds: c.segment_seconds ?? 4 },
       tap: { fps: 5, width: 160, height: 160 },
       watchdog: { stall_after_s: c.stall_after_s ?? 5 },
+      ...(c.detection ? { detection: c.detection } : {}),
     })),
     retention: { min_free_percent: 0, min_free_bytes: '1MB', interval_s: 5 },
     ...extra,

@@ -24,6 +24,8 @@ const spec = JSON.parse(process.argv[2] ?? '{}') as DetectorSpec;
 /** Tracks keep at most this many best frames in memory (1.2 MB each at 640×640). */
 const MAX_KEPT_FRAMES = 8;
 const RECONNECT_MS = 500;
+/** Fault injection for the crash-loop test: exit this long after the model is ready. */
+const FAULT_EXIT_AFTER_MS = Number(process.env.VIGIL_FAULT_DETECTOR_EXIT_AFTER_MS ?? 0);
 
 const counters: DetectorCounters = { framesIn: 0, inferences: 0, staleDropped: 0, runErrors: 0, connected: false, events: 0, inferP50Ms: null, inferP95Ms: null, fps: 0 };
 const latency = new LatencyWindow(200);
@@ -156,6 +158,7 @@ function startWorker(): void {
     if (m.type === 'ready') {
       void send({ type: 'ready', provider: m.provider, loadMs: m.loadMs, warnings: m.warnings, labels: m.labels });
       connect();
+      if (FAULT_EXIT_AFTER_MS > 0) setTimeout(() => process.exit(70), FAULT_EXIT_AFTER_MS);
     } else if (m.type === 'load-error') {
       fatal('load', m.message);
     } else {

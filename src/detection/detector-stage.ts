@@ -79,7 +79,7 @@ export class DetectorStage {
     this.stopping = false;
     this.policy.reset();
     this.spawn();
-    this.watchTimer = setInterval(() => this.watch(), 500);
+    this.watchTimer = setInterval(() => this.watch(), 250);
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { letterboxFor } from './letterbox';
+import { SESSION_OPTIONS } from './session-options';
 import { modelPlugin } from './models';
 import type { ModelIO, ModelSettings, OutputTensor } from './models/plugin';
 import type { Detection } from './types';
@@ -64,7 +65,7 @@ async function load(): Promise<{ session: ort.InferenceSession; provider: string
   let provider = 'cpu';
   for (const p of plan) {
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [p], intraOpNumThreads: init.threads, graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { executionProviders: [p], ...SESSION_OPTIONS(init.threads) });
       provider = p;
       break;
     } catch (err) {

@@ -3,6 +3,8 @@
 import { checkImageInput, fixed, shapeText, type ModelIO, type ModelPlugin, type ModelSettings, type OutputTensor } from './plugin';
 import { decodeYolo, detectLayout } from './yolo';
 
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 export const yoloPlugin: ModelPlugin = {
   kind: 'yolo',
   check(io: ModelIO, s: ModelSettings): void {
@@ -14,10 +16,11 @@ export const yoloPlugin: ModelPlugin = {
   },
   preprocess(rgb: Uint8Array, size: number, out: Float32Array): void {
     const plane = size * size;
+    // A lookup table instead of a division per value: this loop runs 3·S² times per frame.
     for (let i = 0, p = 0; i < plane; i++, p += 3) {
-      out[i] = (rgb[p] as number) / 255;
-      out[plane + i] = (rgb[p + 1] as number) / 255;
-      out[2 * plane + i] = (rgb[p + 2] as number) / 255;
+      out[i] = UNIT[rgb[p] as number] as number;
+      out[plane + i] = UNIT[rgb[p + 1] as number] as number;
+      out[2 * plane + i] = UNIT[rgb[p + 2] as number] as number;
     }
   },
   decode(outputs: ReadonlyMap<string, OutputTensor>, s: ModelSettings) {

@@ -13,11 +13,10 @@ import { VERBS } from './verbs';
 const BUNDLED_CONFIG = path.resolve(__dirname, '../../../provisioning/dev.yaml');
 
 function usage(): string {
-  const width = Math.max(...VERBS.map((v) => v.usage.length));
   return [
     'usage: vigil [--json] [--socket PATH | --config PATH] <command> [args]',
     'commands:',
-    ...VERBS.map((v) => `  ${v.usage.padEnd(width)}  ${v.summary}`),
+    ...VERBS.map((v) => `  ${v.usage}\n      ${v.summary}`),
     'options:',
     '  --json           machine-readable output on stdout',
     '  --socket PATH    the daemon socket (default: data_dir/vigil.sock of the config)',
@@ -112,8 +111,6 @@ async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => {
     // Let stdout drain before exiting (large --json output into a pipe).
-    process.exitCode = code;
-    if (code !== EXIT.ok) process.stdout.write('', () => process.exit(code));
-    else process.stdout.write('', () => process.exit(code));
+    process.stdout.write('', () => process.exit(code));
   });
 }

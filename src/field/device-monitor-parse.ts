@@ -32,7 +32,7 @@ function parseCapsEntry(entry: string): CaptureMode | null {
   const height = /height=\(int\)(\d+)/.exec(entry)?.[1];
   if (!media || !width || !height) return null;
   const format = /format=\(string\)([\w.]+)/.exec(entry)?.[1] ?? (media === 'image/jpeg' ? 'MJPG' : media);
-  const rate = /framerate=(\{[^}]*\}|\[[^\]]*\]|\(fraction\)\d+\/\d+)/.exec(entry)?.[1] ?? '';
+  const rate = /framerate=(?:\(fraction\))?(\{[^}]*\}|\[[^\]]*\]|\d+\/\d+)/.exec(entry)?.[1] ?? '';
   return { format, width: Number(width), height: Number(height), fps: parseFramerates(rate) };
 }
 

@@ -16,6 +16,14 @@ function read(file: string): string | null {
   }
 }
 
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** `Key=value` of the last assignment in systemd ini text (later lines win, as in systemd). */
 export function iniValue(text: string, key: string): string | null {
   let v: string | null = null;
@@ -51,7 +59,8 @@ export async function checkService(ctx: DoctorContext): Promise<CheckResult[]> {
   if (!unitFile) {
     out.push(fail('service', `${UNIT} not installed`, 'sudo provisioning/install.sh'));
   } else {
-    const wanted = fs.existsSync(path.join(ctx.root, 'etc/systemd/system/multi-user.target.wants', UNIT));
+    // lstat: the link's target is an absolute path of the target system, not of ctx.root.
+    const wanted = isLink(path.join(ctx.root, 'etc/systemd/system/multi-user.target.wants', UNIT));
     const live = ctx.root === '/' ? await ctx.run('systemctl', ['is-enabled', UNIT], 5000) : null;
     const state = live && live.failure === null && /^(enabled|disabled|static|masked)/.test(live.stdout.trim()) ? live.stdout.trim() : wanted ? 'enabled' : 'disabled';
     out.push(state === 'enabled' ? pass('service', `${unitFile} installed and enabled`) : fail('service', `${UNIT} is ${state}`, `sudo systemctl enable --now ${UNIT}`));

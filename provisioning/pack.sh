@@ -57,10 +57,15 @@ mkdir -p "$stage/dist"
 cp -a dist/src dist/package.json "$stage/dist/"
 cp -a pipelines systemd provisioning package.json package-lock.json README.md "$stage/"
 [ -f .npmrc ] && cp -a .npmrc "$stage/"
-cp -a node_modules "$stage/"
-# Drops dev dependencies without touching the compiled native modules of the ones that stay.
-(cd "$stage" && npm prune --omit=dev --no-audit --no-fund --loglevel=error >/dev/null 2>&1) || die "npm prune failed in $stage"
-rm -f "$stage/node_modules/.vigil-lock-stamp" "$stage/node_modules/.package-lock.json"
+# Production dependencies only, copied with their compiled native modules (no rebuild): the
+# top-level node_modules entries that `npm ls --omit=dev` lists (nested ones travel inside).
+mkdir -p "$stage/node_modules"
+prod=$(npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s#^$repo/node_modules/\(@[^/]*/[^/]*\|[^@/][^/]*\).*#\1#p" | sort -u)
+[ -n "$prod" ] || die "npm ls found no production dependencies"
+while IFS= read -r dep; do
+  mkdir -p "$stage/node_modules/$(dirname "$dep")"
+  cp -a "node_modules/$dep" "$stage/node_modules/$dep"
+done <<< "$prod"
 printf '%s\n' "$version" > "$stage/VERSION"
 
 if [ -n "$tmp" ]; then

@@ -203,6 +203,11 @@ install_file() {
 app_changed=0
 ensure_app() {
   local work src dest
+  dest=$(at "$APP_DIR")
+  if ((dry)) && [ ! -d "$dest" ]; then
+    printf 'would change: install app into %s (from %s)\n' "$APP_DIR" "${tarball:-checkout $repo}"
+    return
+  fi
   work=$(mktemp -d)
   cleanup_dirs+=("$work")
   if [ -n "$tarball" ]; then
@@ -214,7 +219,6 @@ ensure_app() {
     src="$work/app"
     "$repo/provisioning/pack.sh" --no-build --stage "$src" >/dev/null
   fi
-  dest=$(at "$APP_DIR")
   if [ -d "$dest" ] && diff -rq --no-dereference "$src" "$dest" >/dev/null 2>&1; then
     ok "app $(cat "$src/VERSION") in $APP_DIR"
     return

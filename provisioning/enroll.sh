@@ -95,13 +95,18 @@ cleanup() { rm -f "$tmp"; }
 trap cleanup EXIT
 
 # Edits the YAML document in place so the comments a technician left survive enrollment.
-ENROLL_DEVICE_ID=$device_id ENROLL_BROKER=$broker ENROLL_CA=${ca:+$certs/ca.crt} \
-ENROLL_CERT=${cert:+$certs/device.crt} ENROLL_KEY=${key:+$certs/device.key} \
-ENROLL_USERNAME=$username ENROLL_PASSWORD_FILE=${password_file:+$certs/password} \
-node -e '
+export ENROLL_DEVICE_ID=$device_id ENROLL_BROKER=$broker ENROLL_CA=${ca:+$certs/ca.crt} \
+  ENROLL_CERT=${cert:+$certs/device.crt} ENROLL_KEY=${key:+$certs/device.key} \
+  ENROLL_USERNAME=$username ENROLL_PASSWORD_FILE=${password_file:+$certs/password}
+# shellcheck disable=SC2016 # JavaScript, not shell: nothing in it is meant to expand
+if ! node -e '
   const fs = require("fs");
   const YAML = require(require.resolve("yaml", { paths: [process.argv[1]] }));
-  const doc = YAML.parseDocument(fs.readFileSync(process.argv[2], "utf8"));
+  const doc = YAML.parseDocument(fs.readFileSync(process.argv[2], "utf8"), { uniqueKeys: true });
+  if (doc.errors.length) {
+    console.error(`enroll: ${process.argv[2]} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}; nothing was changed`);
+    process.exit(2);
+  }
   const e = process.env;
   doc.setIn(["device", "id"], e.ENROLL_DEVICE_ID);
   const prev = doc.getIn(["mqtt"], true);
@@ -116,7 +121,9 @@ node -e '
   if (Object.keys(tls).length) mqtt.tls = tls;
   doc.setIn(["mqtt"], doc.createNode(mqtt));
   fs.writeFileSync(process.argv[3], doc.toString());
-' "$app" "$base" "$tmp"
+' "$app" "$base" "$tmp"; then
+  exit 2
+fi
 
 # The same loader vigild boots with; its lines name the field at fault.
 if ! out=$(node "$app/dist/src/cli/vigild.js" --check-config "$tmp" 2>&1); then

@@ -9,13 +9,13 @@
 # no rebuild, no network.
 #
 # usage: provisioning/pack.sh [--out DIR] [--stage DIR] [--no-build]
-#   --out DIR    where the tarball goes (default: the checkout's release/)
+#   --out DIR    where the tarball goes (default: dist/release/, ignored by git)
 #   --stage DIR  only assemble the tree in DIR (empty or absent), no tarball (install.sh uses this)
 #   --no-build   do not run tsc first (dist/ must be current)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out="$repo/release"
+out="$repo/dist/release"
 stage=""
 build=1
 

@@ -13,6 +13,8 @@ APT_PACKAGES=(
   build-essential python3 pkg-config
   # test/helpers/rtsp_server.py: a local GStreamer RTSP server for the RTSP outage tests
   python3-gi gir1.2-gst-rtsp-server-1.0
+  # field tests: systemd-analyze verify on the units, shellcheck on every script, v4l2-ctl for discovery
+  systemd shellcheck v4l-utils
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -19,6 +19,7 @@ import { SegmentRecorder } from './recording/segment-recorder';
 import { RetentionPolicy } from './retention/retention';
 import { ControlServer } from './control/server';
 import { buildCommands } from './control/commands';
+import { EventLog } from './control/event-log';
 import type { CommandContext, ConfigApplyResult, SelftestResult } from './control/commands/context';
 import { CommandError } from './control/registry';
 import { cameraPolicy, detectorPolicy } from './supervision/stages';
@@ -50,9 +51,12 @@ export class App implements CommandContext {
   /** Commands that change stages run one at a time, in arrival order; never rejects. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly startedAt = Date.now();
+  /** Recent bus events for events.recent (`vigil events tail`). */
+  readonly eventLog: EventLog;
 
   constructor(private readonly opts: AppOptions) {
     this.bus = new EventBus<VigilEvents>(opts.log.child({ module: 'bus' }));
+    this.eventLog = new EventLog(this.bus);
     this.current = opts.config;
     this.hooks = { health: opts.health, selftest: opts.selftest, onConfigApplied: opts.onConfigApplied };
   }
@@ -80,6 +84,8 @@ export class App implements CommandContext {
   async start(): Promise<void> {
     const { log } = this.opts;
     const config = this.current;
+    // First, so boot recovery's events are in the ring too.
+    this.eventLog.start();
     fs.mkdirSync(config.data_dir, { recursive: true, mode: 0o750 });
     this.db = openDb(path.join(config.data_dir, 'vigil.db'));
     const index = (this.indexRef = new SegmentIndex(this.db));

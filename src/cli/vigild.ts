@@ -15,18 +15,20 @@ const EXIT_ESCALATED = 3;
 /** systemd's TimeoutStopSec is longer; this keeps the whole stop, EOS included, under 10 s. */
 const STOP_DEADLINE_MS = 9500;
 
-const USAGE = `usage: vigild [--config PATH] [--print-pipeline] [--status-line] [--json-schema] [--version]
+const USAGE = `usage: vigild [--config PATH] [--check-config FILE] [--print-pipeline] [--status-line] [--json-schema] [--version]
   --config PATH      config file (default /etc/vigil/config.yaml)
+  --check-config FILE  validate FILE with the loader vigild boots with; exit 0 if valid, 2 with one line per problem
   --print-pipeline   print each camera's resolved GStreamer launch string and exit
   --status-line      draw a live one-line status on the terminal
   --json-schema      print the config file's JSON Schema and exit
   --version          print the version and exit`;
 
-function parse(): { config: string; printPipeline: boolean; statusLine: boolean; jsonSchema: boolean; version: boolean } {
+function parse(): { config: string; checkConfig?: string; printPipeline: boolean; statusLine: boolean; jsonSchema: boolean; version: boolean } {
   try {
     const { values } = parseArgs({
       options: {
         config: { type: 'string', default: process.env.VIGIL_CONFIG ?? '/etc/vigil/config.yaml' },
+        'check-config': { type: 'string' },
         'print-pipeline': { type: 'boolean', default: false },
         'status-line': { type: 'boolean', default: false },
         'json-schema': { type: 'boolean', default: false },
@@ -39,7 +41,7 @@ function parse(): { config: string; printPipeline: boolean; statusLine: boolean;
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    return { config: values.config, printPipeline: values['print-pipeline'], statusLine: values['status-line'], jsonSchema: values['json-schema'], version: values.version };
+    return { config: values.config, checkConfig: values['check-config'], printPipeline: values['print-pipeline'], statusLine: values['status-line'], jsonSchema: values['json-schema'], version: values.version };
   } catch (err) {
     process.stderr.write(`vigild: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
@@ -74,6 +76,12 @@ async function main(): Promise<void> {
   }
   if (args.jsonSchema) {
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    return;
+  }
+  if (args.checkConfig !== undefined) {
+    // enroll.sh validates the file it is about to install with exactly what vigild will run.
+    const checked = load(args.checkConfig);
+    process.stdout.write(`ok: ${args.checkConfig} is valid (device ${checked.device.id}, ${checked.cameras.length} camera(s)${checked.mqtt ? `, broker ${checked.mqtt.url}` : ''})\n`);
     return;
   }
   const config = load(args.config);

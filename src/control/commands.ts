@@ -3,6 +3,7 @@
 import type { CommandContext } from './commands/context';
 import { configGetCommand } from './commands/config-get';
 import { configSetCommand } from './commands/config-set';
+import { eventsRecentCommand } from './commands/events-recent';
 import { fleetSelftestCommand } from './commands/fleet-selftest';
 import { healthNowCommand } from './commands/health-now';
 import { pingCommand } from './commands/ping';
@@ -26,6 +27,7 @@ export const COMMANDS: ReadonlyArray<(ctx: CommandContext) => CommandDef> = [
   configGetCommand,
   configSetCommand,
   fleetSelftestCommand,
+  eventsRecentCommand,
 ];
 
 export function buildCommands(ctx: CommandContext): CommandRegistry {

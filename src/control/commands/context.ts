@@ -7,6 +7,7 @@ import type { ConfigChanges } from '../../config/store';
 import type { HealthPayload } from '../../fleet/topics';
 import type { CameraChange } from '../../media/camera-set';
 import type { SegmentRow } from '../../recording/segment-index';
+import type { EventLog } from '../event-log';
 
 export type { CameraChange, ConfigChanges };
 
@@ -42,4 +43,6 @@ export interface CommandContext {
   applyConfigChanges(changes: ConfigChanges): Promise<ConfigApplyResult>;
   /** Queues `count` selftest events on the outbox; throws CommandError('unavailable') without one. */
   selftest(count: number): Promise<SelftestResult>;
+  /** Recent bus events in memory, for events.recent; optional so stub contexts need not provide it. */
+  readonly eventLog?: Pick<EventLog, 'recent'>;
 }

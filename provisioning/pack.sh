@@ -66,6 +66,16 @@ while IFS= read -r dep; do
   mkdir -p "$stage/node_modules/$(dirname "$dep")"
   cp -a "node_modules/$dep" "$stage/node_modules/$dep"
 done <<< "$prod"
+# onnxruntime-node ships binaries for every OS and CPU (288 MB); the board needs its own only.
+ort="$stage/node_modules/onnxruntime-node/bin"
+if [ -d "$ort" ]; then
+  for dir in "$ort"/napi-v*/*; do
+    [ "$(basename "$dir")" = linux ] || rm -rf "$dir"
+  done
+  for dir in "$ort"/napi-v*/linux/*; do
+    [ "$(basename "$dir")" = "$arch" ] || rm -rf "$dir"
+  done
+fi
 printf '%s\n' "$version" > "$stage/VERSION"
 
 if [ -n "$tmp" ]; then

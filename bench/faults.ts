@@ -2,7 +2,8 @@
 // One daemon, two small cameras (a test source and an RTSP camera fed by a local GStreamer
 // RTSP server), and four faults injected one after the other: the camera process SIGKILLed,
 // the camera process frozen (SIGSTOP), the RTSP source stalled (server SIGSTOPped 10 s) and
-// the RTSP source dropped (server killed 10 s, started again on the same port).
+// the RTSP source dropped (server killed 10 s, started again on the same port); then the test
+// camera's detector SIGKILLed and frozen (SIGSTOP), where the recording gap must stay zero.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -12,6 +13,7 @@ import { Detached, VIGILD, pollUntil, progress, sleep, tail, withTempDir, type M
 import type { BenchResult } from './recording';
 import { daemonStatus, readIndex } from './vigild';
 import { aboutCamera, describeLine, readLogLines, type LogLine } from '../test/helpers/daemon-log';
+import { writeBallModel } from '../test/fixtures/ball-model';
 
 const STALL_AFTER_S = 3;
 const SEGMENT_S = 3;
@@ -76,12 +78,14 @@ export async function benchFaultRecovery(machine: MachineInfo): Promise<BenchRes
       watchdog: { stall_after_s: STALL_AFTER_S },
     });
     const configPath = path.join(dir, 'config.yaml');
+    const model = writeBallModel(path.join(dir, 'ball.onnx'), { size: 160 });
+    const detection = { fps: 5, model: { kind: 'yolo', path: model, input_size: 160, labels: ['ball'] }, stall_after_s: STALL_AFTER_S };
     fs.writeFileSync(configPath, YAML.stringify({
       device: { id: 'bench-faults' },
       data_dir: dataDir,
       log: { level: 'info' },
       cameras: [
-        camera(TEST_CAM, { kind: 'test', pattern: 'ball', overlay: false }),
+        { ...camera(TEST_CAM, { kind: 'test', pattern: 'ball', overlay: false }), detection },
         camera(RTSP_CAM, { kind: 'rtsp', uri: server.uri, latency_ms: 200, transport: 'tcp' }),
       ],
       retention: { min_free_percent: 0, min_free_bytes: '1MB', interval_s: 5 },
@@ -177,6 +181,42 @@ export async function benchFaultRecovery(machine: MachineInfo): Promise<BenchRes
         await server.start();
         return Date.now() - t;
       });
+      // Detector faults: noticed by the detector stage, recovered when a new detector runs; the
+      // camera's segments must show no gap at all (recording never waits for detection).
+      const measureDetector = async (fault: string, signal: NodeJS.Signals): Promise<void> => {
+        const det = await pollUntil('detector running', async () => {
+          const d = (await daemonStatus(dataDir)).detectors[0];
+          return d?.state === 'running' && d.pid ? d : null;
+        }, STARTUP_TIMEOUT_MS, 200, dead);
+        const cam = await status(TEST_CAM);
+        const injectedAt = Date.now();
+        progress(`fault_recovery: ${fault}`);
+        process.kill(det.pid as number, signal);
+        const detected = await pollUntil(`detection of ${fault}`, () => logLines(logFile).find((l) => l.time >= injectedAt && l.level >= 40
+          && ['detector stalled; killing it', 'detector down; restarting'].includes(l.msg)) ?? null, DETECT_TIMEOUT_MS, 100, dead);
+        const back = await pollUntil('detector back', async () => {
+          const d = (await daemonStatus(dataDir)).detectors[0];
+          return d?.state === 'running' && d.pid !== det.pid ? Date.now() : null;
+        }, RECOVER_TIMEOUT_MS, 100, dead);
+        // Segments around the fault: consecutive ones of one run touch (end = next start).
+        await steady(TEST_CAM, back, `${TEST_CAM} segments after ${fault}`);
+        const around = rows(TEST_CAM).filter((r) => (r.end_ms ?? Infinity) >= injectedAt - SEGMENT_S * 1000 && r.start_ms <= back + SEGMENT_S * 1000);
+        let gap = 0;
+        for (let i = 1; i < around.length; i++) gap = Math.max(gap, (around[i]?.start_ms ?? 0) - ((around[i - 1]?.end_ms as number) ?? 0));
+        const after = await status(TEST_CAM);
+        const row: FaultRow = {
+          fault, camera: TEST_CAM, held_ms: 0,
+          fault_to_detection_ms: detected.time - injectedAt, detected_by: describeLine(detected),
+          detection_to_recovery_ms: back - detected.time, source_back_to_recovery_ms: null,
+          recording_gap_ms: gap, camera_restarts: after.restarts - cam.restarts,
+          other_camera_untouched: after.pid === cam.pid,
+          daemon_pid_unchanged: (await daemonStatus(dataDir)).pid === daemonPid && daemon.alive,
+        };
+        progress(`fault_recovery: ${JSON.stringify(row)}`);
+        out.push(row);
+      };
+      await measureDetector('detector_sigkill', 'SIGKILL');
+      await measureDetector('detector_sigstop', 'SIGSTOP');
       return {
         machine,
         setup: {

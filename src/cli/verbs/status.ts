@@ -15,6 +15,14 @@ export function formatStatus(s: AppStatus, events: LoggedEvent[]): string {
     const seg = s.segments.find((x) => x.camera === c.camera);
     return [c.camera, c.state, c.fpsIn.toFixed(1), c.counters.framesOut, `${c.encoder}${c.degraded ? ' (degraded)' : ''}`, seg?.segments ?? 0, c.restarts, c.lastCause];
   })));
+  if (s.detectors?.length) {
+    out.push('', table(['DETECTOR', 'STATE', 'PROVIDER', 'FPS', 'INFER P50/P95 MS', 'DROPPED', 'RESTARTS', 'LAST CAUSE'], s.detectors.map((d) => {
+      const k = d.counters;
+      const cam = s.cameras.find((c) => c.camera === d.camera);
+      return [d.camera, d.state, d.provider ?? '-', k ? k.fps.toFixed(1) : '-', k ? `${k.inferP50Ms ?? '-'}/${k.inferP95Ms ?? '-'}` : '-',
+        (cam?.counters.tapDropped ?? 0) + (k?.staleDropped ?? 0), d.restarts, d.lastCause];
+    })));
+  }
   if (s.stages.length > 0) {
     out.push('', table(['STAGE', 'STATE', 'UPTIME', 'RESTARTS', 'LAST CAUSE'], s.stages.map((st) => [
       st.name, st.state, `${Math.max(0, Math.round((Date.now() - st.since) / 1000))} s`, st.restarts, st.last_cause,

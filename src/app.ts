@@ -24,6 +24,8 @@ import { CommandError } from './control/registry';
 import { cameraPolicy } from './supervision/stages';
 import { readiness, readStages, statusLine, type StageView } from './supervision/readings';
 import { Supervisor } from './supervision/supervisor';
+import { ClipStore } from './clips/clip-store';
+import { ClipService } from './clips/service';
 import type { AppOptions, AppStatus, FleetHooks } from './app-types';
 
 export const VERSION: string = pkg.version;
@@ -40,6 +42,7 @@ export class App implements CommandContext {
   private camerasRef: CameraSet | null = null;
   private fleet: Fleet | null = null;
   private supervisor: Supervisor | null = null;
+  private clips: ClipService | null = null;
   /** Cameras that opened a segment since start: READY waits for them. */
   private readonly recordedOnce = new Set<string>();
   private current: Config;
@@ -107,6 +110,9 @@ export class App implements CommandContext {
       notifier: this.opts.notifier ?? null, bus: this.bus, log: log.child({ module: 'supervisor' }),
     });
     for (const plan of plans) cameras.add(plan);
+    // Before retention's first pass, so the segments pending clips need are already protected.
+    this.clips = new ClipService({ config: () => this.current, index, store: new ClipStore(this.db), bus: this.bus, log: log.child({ module: 'clips' }), dataDir: config.data_dir });
+    await this.clips.start();
     recorder.start();
     this.retention.start();
     cameras.startAll();
@@ -134,6 +140,7 @@ export class App implements CommandContext {
     await this.camerasRef?.stopAll();
     await this.retention?.stop();
     await this.recorder?.stop();
+    await this.clips?.stop();
     // Last, so the fleet hears about the final segments before `stopped` is announced.
     await this.fleet?.stop();
     this.db?.close();
@@ -184,6 +191,7 @@ export class App implements CommandContext {
       fleet: this.fleet?.opened ? { link: this.fleet.linkState(), outbox: this.fleet.outbox.stats() } : null,
       stages: this.supervisor?.stageStatus() ?? [],
       supervisor: this.supervisor?.snapshot() ?? null,
+      clips: this.clips?.status() ?? null,
     };
   }
 
@@ -201,6 +209,11 @@ export class App implements CommandContext {
   async selftest(count: number): Promise<SelftestResult> {
     if (!this.hooks.selftest) throw new CommandError('unavailable', 'no outbox');
     return this.hooks.selftest(count);
+  }
+
+  clipService(): ClipService {
+    if (!this.clips) throw new CommandError('unavailable', 'the clip service is not running');
+    return this.clips;
   }
 
   stopRecording(names: string[]): Promise<CameraChange[]> {
@@ -257,6 +270,7 @@ export class App implements CommandContext {
     const applied = await this.cameras.reconcile(next, plans, 'config changed');
     if (!isDeepStrictEqual(previous.retention, next.retention)) {
       this.retention?.updateConfig(next.retention);
+      void this.clips?.enforceQuota().catch((err: unknown) => this.opts.log.error({ err }, 'clip quota pass failed'));
       applied.push('retention');
     }
     if (previous.log.level !== next.log.level) {

@@ -2,6 +2,7 @@
 // than on App, so each one can be read (and tested) on its own and none reaches into modules
 // it has no business with. App implements it.
 import type { AppStatus } from '../../app';
+import type { ClipService } from '../../clips/service';
 import type { Config } from '../../config/schema';
 import type { ConfigChanges } from '../../config/store';
 import type { HealthPayload } from '../../fleet/topics';
@@ -42,4 +43,7 @@ export interface CommandContext {
   applyConfigChanges(changes: ConfigChanges): Promise<ConfigApplyResult>;
   /** Queues `count` selftest events on the outbox; throws CommandError('unavailable') without one. */
   selftest(count: number): Promise<SelftestResult>;
+  /** The event-clip service (src/clips/); throws CommandError('unavailable') before the daemon started it.
+   *  Optional so contexts built for other commands (tests) need not stub it; see clipsOf(). */
+  clipService?(): ClipService;
 }

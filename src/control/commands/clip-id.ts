@@ -10,7 +10,7 @@ export const clipId = z.string().regex(/^[A-Za-z0-9_.-]{1,96}$/, 'must be a clip
 /** The clip service, or `unavailable` when this context has none. */
 export function clipsOf(ctx: CommandContext): ClipService {
   if (!ctx.clipService) throw new CommandError('unavailable', 'no clip service');
-  return clipsOf(ctx);
+  return ctx.clipService();
 }
 
 export function requireClip(ctx: CommandContext, id: string): ClipRow {

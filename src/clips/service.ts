@@ -76,12 +76,12 @@ export class ClipService {
     await fs.mkdir(path.join(this.clipsDir, '.tmp'), { recursive: true });
     // A build cut by a crash or stop starts over; its half-written file is replaced.
     for (const row of this.ctx.store.inStates(['building'])) this.ctx.store.update(row.id, { state: 'pending' });
-    for (const cam of this.ctx.config().cameras) this.reprotect(cam.name);
+    for (const cam of this.ctx.config().cameras) this.protect(cam.name);
     const { bus } = this.ctx;
     this.unsubscribe = [
       bus.on('segment.closed', 'clips', () => this.kick()),
       bus.on('segment.recovered', 'clips', () => this.kick()),
-      bus.on('segment.opened', 'clips', (e) => this.reprotect(e.camera)),
+      bus.on('segment.opened', 'clips', (e) => this.protect(e.camera)),
       bus.on('detection', 'clips', (e) => this.onDetection(e)),
     ];
     this.timer = setInterval(() => this.kick(), CHECK_EVERY_MS);
@@ -126,7 +126,7 @@ export class ClipService {
     const stamp = new Date(req.startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const id = `${req.camera}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
     const row = this.ctx.store.insert({ id, camera: req.camera, reason: req.reason, requested_start_ms: req.startMs, requested_end_ms: req.endMs, locked: req.lock });
-    this.reprotect(req.camera);
+    this.protect(req.camera);
     this.ctx.log.info({ clip: id, camera: req.camera, start: new Date(req.startMs).toISOString(), end: new Date(req.endMs).toISOString(), reason: req.reason }, 'clip requested');
     this.kick();
     return row;
@@ -147,12 +147,17 @@ export class ClipService {
     return this.quota.enforce();
   }
 
-  /** Protects every segment of `camera` an unfinished clip needs, and releases the rest. Only clips set the flag. */
-  reprotect(camera: string): void {
-    const { index, store } = this.ctx;
-    const windows = store.inStates(UNFINISHED).filter((r) => r.camera === camera);
-    index.setProtected(camera, 0, Number.MAX_SAFE_INTEGER, false);
-    for (const w of windows) index.setProtected(camera, w.requested_start_ms, w.requested_end_ms, true);
+  /** Protects every segment of `camera` an unfinished clip needs (also ones opened since). Only sets flags. */
+  protect(camera: string): void {
+    for (const w of this.ctx.store.inStates(UNFINISHED)) {
+      if (w.camera === camera) this.ctx.index.setProtected(camera, w.requested_start_ms, w.requested_end_ms, true);
+    }
+  }
+
+  /** Releases a finished clip's window, keeping what other unfinished clips of the camera still need. */
+  private release(row: ClipRow): void {
+    this.ctx.index.setProtected(row.camera, row.requested_start_ms, row.requested_end_ms, false);
+    this.protect(row.camera);
   }
 
   private onDetection(e: ObjectEvent): void {
@@ -165,7 +170,7 @@ export class ClipService {
     const action = mergeTrigger(open, e, cam.clips);
     if (action.kind === 'extend' && openRow) {
       this.ctx.store.update(openRow.id, { requested_end_ms: action.endMs, reason: mergeReason(openRow.reason, e.label) });
-      this.reprotect(e.camera);
+      this.protect(e.camera);
     } else if (action.kind === 'create') {
       const oldest = this.oldestFootageMs(e.camera);
       const startMs = Math.max(action.startMs, oldest ?? action.startMs);
@@ -232,7 +237,7 @@ export class ClipService {
       bus.emit('clip', clipEvent(failed, 'failed', cause));
     } finally {
       this.building = null;
-      if (!this.stopped) this.reprotect(row.camera);
+      if (!this.stopped) this.release(row);
     }
   }
 
@@ -245,7 +250,7 @@ export class ClipService {
       }
     }
     this.ctx.store.remove(row.id);
-    if (UNFINISHED.includes(row.state)) this.reprotect(row.camera);
+    if (UNFINISHED.includes(row.state)) this.release(row);
     this.ctx.log.info({ clip: row.id, camera: row.camera, bytes: row.bytes, cause }, 'clip deleted');
     this.ctx.bus.emit('clip', clipEvent(row, 'deleted', cause, true));
   }

@@ -26,7 +26,8 @@ export function mergeTrigger(open: OpenWindow | null, e: ObjectEvent, cfg: Clips
   const wantStart = t - cfg.pre_s * 1000;
   const wantEnd = t + cfg.post_s * 1000;
   const maxMs = cfg.max_s * 1000;
-  const near = open !== null && wantStart <= open.endMs + cfg.merge_gap_s * 1000;
+  // An object still in view (update/end) belongs with the clip its first sighting was near.
+  const near = open !== null && e.firstSeenMs - cfg.pre_s * 1000 <= open.endMs + cfg.merge_gap_s * 1000;
   if (open && near) {
     if (wantEnd <= open.endMs) return { kind: 'none' };
     if (open.extendable && open.startMs + maxMs >= open.endMs) {

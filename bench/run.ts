@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../src/app';
 import { cleanUpNow, machineInfo, progress, round } from './common';
+import { benchClips } from './clips';
 import { benchFaultRecovery } from './faults';
 import { benchFleetLink } from './fleet-link';
 import { benchOutbox } from './fleet-outbox';
@@ -18,6 +19,7 @@ const BENCHES: Bench[] = [
   { name: 'outbox', group: 'fleet', run: () => benchOutbox() },
   { name: 'fleet_link', group: 'fleet', run: () => benchFleetLink() },
   { name: 'fault_recovery', group: 'supervisor', run: (machine) => benchFaultRecovery(machine) },
+  { name: 'clip_build', group: 'clips', run: () => benchClips() },
 ];
 
 /** dist/bench/run.js → <repo>/bench/results */

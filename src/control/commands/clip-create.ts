@@ -8,7 +8,6 @@ import { cameraName, isoTime, requireCamera } from './args';
 import { clipsOf } from './clip-id';
 import type { CommandContext } from './context';
 
-/** Footage a few seconds older than the oldest segment start may still be asked for by rounding. */
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export const clipCreateCommand = (ctx: CommandContext): CommandDef => defineCommand({
@@ -38,6 +37,8 @@ export const clipCreateCommand = (ctx: CommandContext): CommandDef => defineComm
     if (endMs - startMs > maxS * 1000) {
       throw new CommandError('too_long', `window of ${(endMs - startMs) / 1000} s exceeds clips.max_s ${maxS} s for camera "${a.camera}"`);
     }
+    // A post-roll into the future is normal; a whole window far in the future is a mistake.
+    if (startMs > now + maxS * 1000) throw new CommandError('out_of_range', `start ${iso(startMs)} is more than clips.max_s ${maxS} s in the future`);
     const oldest = clips.oldestFootageMs(a.camera);
     if (oldest === null) throw new CommandError('out_of_range', `camera "${a.camera}" has no footage in the loop yet`);
     if (startMs < oldest) throw new CommandError('out_of_range', `start ${iso(startMs)} is before the oldest footage ${iso(oldest)} of camera "${a.camera}"`);

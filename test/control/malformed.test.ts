@@ -55,7 +55,7 @@ const CASES: Case[] = [
   ['JSON array', '[1, 2]', 'bad_request', 'request must be an object with a string "command"'],
   ['JSON string', '"ping"', 'bad_request', 'request must be an object with a string "command"'],
   ['command of the wrong type', { command: 5 }, 'bad_request', 'request must be an object with a string "command"'],
-  ['unknown command', { command: 'format.disk' }, 'unknown_command', 'unknown command "format.disk"; known: config.get, config.set, fleet.selftest, health.now, ping, recording.start, recording.stop, segments.list, stage.restart, status'],
+  ['unknown command', { command: 'format.disk' }, 'unknown_command', 'unknown command "format.disk"; known: clip.create, clip.delete, clip.get, clip.list, clip.lock, clip.upload, config.get, config.set, fleet.selftest, health.now, ping, recording.start, recording.stop, segments.list, stage.restart, status'],
   ['extra argument', { command: 'ping', args: { verbose: true } }, 'bad_args', 'args: unknown argument(s) verbose'],
   ['args not an object', { command: 'status', args: 'all' }, 'bad_args', 'args: Invalid input: expected object, received string'],
   ['missing required camera', { command: 'segments.list', args: {} }, 'bad_args', 'camera: Invalid input: expected string, received undefined'],

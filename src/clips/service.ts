@@ -73,7 +73,9 @@ export class ClipService {
 
   async start(): Promise<void> {
     this.stopped = false;
-    await fs.mkdir(path.join(this.clipsDir, '.tmp'), { recursive: true });
+    // Recording must start even when the clip folder cannot be made: builds then fail, visibly.
+    await fs.mkdir(path.join(this.clipsDir, '.tmp'), { recursive: true })
+      .catch((err: unknown) => this.ctx.log.error({ err, dir: this.clipsDir }, 'cannot create the clips folder; clip builds will fail'));
     // A build cut by a crash or stop starts over; its half-written file is replaced.
     for (const row of this.ctx.store.inStates(['building'])) this.ctx.store.update(row.id, { state: 'pending' });
     for (const cam of this.ctx.config().cameras) this.protect(cam.name);

@@ -85,7 +85,9 @@ const MIGRATIONS: string[] = [
      upload_headers     TEXT,
      upload_attempts    INTEGER NOT NULL DEFAULT 0,
      upload_next_ms     INTEGER,
-     upload_error       TEXT
+     upload_error       TEXT,
+     build_attempts     INTEGER NOT NULL DEFAULT 0,
+     build_retry_ms     INTEGER
    );
    CREATE INDEX clips_camera_state ON clips (camera, state);
    CREATE INDEX clips_created ON clips (created_ms);`,

@@ -27,6 +27,9 @@ export interface ClipRow {
   upload_attempts: number;
   upload_next_ms: number | null;
   upload_error: string | null;
+  build_attempts: number;
+  /** A failed build is retried (footage kept protected) no earlier than this. */
+  build_retry_ms: number | null;
 }
 
 /** States in which the clip's footage still has to be read from the loop. */

@@ -22,6 +22,9 @@ import { ClipUploader, type UploadProgress } from './uploader';
 const CHECK_EVERY_MS = 2000;
 /** A pending clip whose window ended this long ago is built from whatever footage exists. */
 const PENDING_GRACE_MIN_MS = 30_000;
+/** A build that fails (full disk, slow card) is retried with its footage still protected. */
+const MAX_BUILD_ATTEMPTS = 3;
+const BUILD_RETRY_BASE_MS = 5000;
 
 export interface ClipServiceContext {
   config: () => Config;
@@ -207,6 +210,7 @@ export class ClipService {
 
   /** Every segment of the window is finished and one reaches the window's end, or the wait is over. */
   private footageReady(row: ClipRow): boolean {
+    if (row.build_retry_ms !== null && Date.now() < row.build_retry_ms) return false;
     const segs = this.ctx.index.list(row.camera, row.requested_start_ms, row.requested_end_ms, 100000);
     const grace = Math.max(PENDING_GRACE_MIN_MS, 3 * 1000 * (this.ctx.config().cameras.find((c) => c.name === row.camera)?.recording.segment_seconds ?? 10));
     if (Date.now() > row.requested_end_ms + grace) return true;
@@ -232,9 +236,17 @@ export class ClipService {
       bus.emit('clip', clipEvent(ready, 'ready', null));
     } catch (err) {
       if (this.stopped) return;
-      const cause = `build failed: ${String((err as Error).message ?? err)}`;
+      const why = String((err as Error).message ?? err);
       await fs.rm(out, { force: true });
-      const failed = store.update(row.id, { state: 'failed', cause });
+      const attempts = row.build_attempts + 1;
+      if (attempts < MAX_BUILD_ATTEMPTS && segs.length > 0) {
+        const retryMs = BUILD_RETRY_BASE_MS * 2 ** (attempts - 1);
+        store.update(row.id, { state: 'pending', build_attempts: attempts, build_retry_ms: Date.now() + retryMs, cause: `build attempt ${attempts} failed: ${why}` });
+        log.warn({ clip: row.id, camera: row.camera, attempt: attempts, retryInMs: retryMs, error: why }, 'clip build failed; retrying');
+        return; // still unfinished: its footage stays protected (see finally)
+      }
+      const cause = `build failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${why}`;
+      const failed = store.update(row.id, { state: 'failed', cause, build_attempts: attempts, build_retry_ms: null });
       log.error({ clip: row.id, camera: row.camera, cause }, 'clip build failed');
       bus.emit('clip', clipEvent(failed, 'failed', cause));
     } finally {

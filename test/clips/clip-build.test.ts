@@ -138,4 +138,17 @@ test('errors name the problem: unknown camera, before the loop, too long, unknow
   assert.match(e5.message, /http:\/\/ or https:\/\//);
   const e6 = await err('clip.delete', { id: 'front-nope' });
   assert.equal(e6.code, 'unknown_clip');
+
+  // The same commands over MQTT: a request gets its response on response/<command>.
+  await ctl.subscribe(`${BASE}/response/#`);
+  await ctl.publish(`${BASE}/request/clip.create`, JSON.stringify({ id: 'm1', args: { camera: 'front', pre_s: 400, post_s: 0 } }));
+  const r1 = await ctl.waitFor('response m1', (m) => m.topic === `${BASE}/response/clip.create` && m.payload.includes('"m1"'), 10000);
+  const body1 = JSON.parse(r1.payload) as { status: string; error: { code: string } };
+  assert.equal(body1.status, 'error');
+  assert.equal(body1.error.code, 'too_long');
+  await ctl.publish(`${BASE}/request/clip.list`, JSON.stringify({ id: 'm2', args: { camera: 'front' } }));
+  const r2 = await ctl.waitFor('response m2', (m) => m.topic === `${BASE}/response/clip.list` && m.payload.includes('"m2"'), 10000);
+  const body2 = JSON.parse(r2.payload) as { status: string; data: { id: string }[] };
+  assert.equal(body2.status, 'ok');
+  assert.ok(body2.data.some((c) => c.id === any.id));
 });

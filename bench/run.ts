@@ -8,6 +8,7 @@ import path from 'node:path';
 import { VERSION } from '../src/app';
 import { cleanUpNow, machineInfo, progress, round } from './common';
 import { benchDetectorThroughput, benchTapCost } from './detection';
+import { benchClips } from './clips';
 import { benchFaultRecovery } from './faults';
 import { benchFleetLink } from './fleet-link';
 import { benchOutbox } from './fleet-outbox';
@@ -21,6 +22,7 @@ const BENCHES: Bench[] = [
   { name: 'fault_recovery', group: 'supervisor', run: (machine) => benchFaultRecovery(machine) },
   { name: 'detector_throughput', group: 'detection', run: (machine) => benchDetectorThroughput(machine) },
   { name: 'detection_tap_cost', group: 'detection', run: (machine) => benchTapCost(machine) },
+  { name: 'clip_build', group: 'clips', run: () => benchClips() },
 ];
 
 /** dist/bench/run.js → <repo>/bench/results */

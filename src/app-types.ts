@@ -1,5 +1,6 @@
 // The App's public shapes: its options, the fleet hooks and the status snapshot that the CLI,
 // the control commands and the health payload read.
+import type { ClipsStatus } from './clips/service';
 import type { Config } from './config/schema';
 import type { SelftestResult, ConfigApplyResult } from './control/commands/context';
 import type { OutboxStats } from './fleet/outbox';
@@ -53,4 +54,6 @@ export interface AppStatus {
   fleet: { link: HealthPayload['link']; outbox: OutboxStats } | null;
   stages: StageStatus[];
   supervisor: SupervisorStatus | null;
+  /** Clip counts, quota and upload progress; null before start. */
+  clips?: ClipsStatus | null;
 }

@@ -27,6 +27,8 @@ import { DetectionStore } from './detection/detection-store';
 import { DetectorSet } from './detection/detector-set';
 import { readiness, readStages, statusLine, type StageView } from './supervision/readings';
 import { Supervisor } from './supervision/supervisor';
+import { ClipStore } from './clips/clip-store';
+import { ClipService } from './clips/service';
 import type { AppOptions, AppStatus, FleetHooks } from './app-types';
 
 export const VERSION: string = pkg.version;
@@ -44,6 +46,7 @@ export class App implements CommandContext {
   private detectors: DetectorSet | null = null;
   private fleet: Fleet | null = null;
   private supervisor: Supervisor | null = null;
+  private clips: ClipService | null = null;
   /** Cameras that opened a segment since start: READY waits for them. */
   private readonly recordedOnce = new Set<string>();
   private current: Config;
@@ -117,6 +120,9 @@ export class App implements CommandContext {
     });
     for (const plan of plans) cameras.add(plan);
     this.detectors = new DetectorSet({ dataDir: config.data_dir, bus: this.bus, log, policy: detectorPolicy(config), store: new DetectionStore(this.db) });
+    // Before retention's first pass, so the segments pending clips need are already protected.
+    this.clips = new ClipService({ config: () => this.current, index, store: new ClipStore(this.db), bus: this.bus, log: log.child({ module: 'clips' }), dataDir: config.data_dir });
+    await this.clips.start();
     recorder.start();
     this.retention.start();
     cameras.startAll();
@@ -148,6 +154,7 @@ export class App implements CommandContext {
     await this.camerasRef?.stopAll();
     await this.retention?.stop();
     await this.recorder?.stop();
+    await this.clips?.stop();
     // Last, so the fleet hears about the final segments before `stopped` is announced.
     await this.fleet?.stop();
     this.db?.close();
@@ -200,6 +207,7 @@ export class App implements CommandContext {
       fleet: this.fleet?.opened ? { link: this.fleet.linkState(), outbox: this.fleet.outbox.stats() } : null,
       stages: this.supervisor?.stageStatus() ?? [],
       supervisor: this.supervisor?.snapshot() ?? null,
+      clips: this.clips?.status() ?? null,
     };
   }
 
@@ -217,6 +225,11 @@ export class App implements CommandContext {
   async selftest(count: number): Promise<SelftestResult> {
     if (!this.hooks.selftest) throw new CommandError('unavailable', 'no outbox');
     return this.hooks.selftest(count);
+  }
+
+  clipService(): ClipService {
+    if (!this.clips) throw new CommandError('unavailable', 'the clip service is not running');
+    return this.clips;
   }
 
   stopRecording(names: string[]): Promise<CameraChange[]> {
@@ -279,6 +292,7 @@ export class App implements CommandContext {
     if (this.detectors) applied.push(...(await this.detectors.reconcile(next)));
     if (!isDeepStrictEqual(previous.retention, next.retention)) {
       this.retention?.updateConfig(next.retention);
+      void this.clips?.enforceQuota().catch((err: unknown) => this.opts.log.error({ err }, 'clip quota pass failed'));
       applied.push('retention');
     }
     if (previous.log.level !== next.log.level) {

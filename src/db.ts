@@ -61,6 +61,36 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX detections_camera_seen ON detections (camera, last_seen_ms);
    CREATE INDEX detections_object ON detections (object_id);`,
+  // Event clips (src/clips/): one row per clip, its lifecycle state and, while it is queued for
+  // upload, the pre-signed target and retry bookkeeping, so a restart resumes builds and uploads.
+  `CREATE TABLE clips (
+     id                 TEXT    PRIMARY KEY,
+     camera             TEXT    NOT NULL,
+     reason             TEXT    NOT NULL,
+     requested_start_ms INTEGER NOT NULL,
+     requested_end_ms   INTEGER NOT NULL,
+     start_ms           INTEGER,
+     end_ms             INTEGER,
+     frames             INTEGER,
+     path               TEXT,
+     bytes              INTEGER,
+     sha256             TEXT,
+     locked             INTEGER NOT NULL DEFAULT 0,
+     state              TEXT    NOT NULL CHECK (state IN ('pending', 'building', 'ready', 'uploading', 'uploaded', 'failed')),
+     cause              TEXT,
+     created_ms         INTEGER NOT NULL,
+     updated_ms         INTEGER NOT NULL,
+     upload_url         TEXT,
+     upload_method      TEXT,
+     upload_headers     TEXT,
+     upload_attempts    INTEGER NOT NULL DEFAULT 0,
+     upload_next_ms     INTEGER,
+     upload_error       TEXT,
+     build_attempts     INTEGER NOT NULL DEFAULT 0,
+     build_retry_ms     INTEGER
+   );
+   CREATE INDEX clips_camera_state ON clips (camera, state);
+   CREATE INDEX clips_created ON clips (created_ms);`,
 ];
 
 export function openDb(file: string): Db {

@@ -12,6 +12,12 @@ import { recordingStopCommand } from './commands/recording-stop';
 import { segmentsListCommand } from './commands/segments-list';
 import { stageRestartCommand } from './commands/stage-restart';
 import { statusCommand } from './commands/status';
+import { clipCreateCommand } from './commands/clip-create';
+import { clipDeleteCommand } from './commands/clip-delete';
+import { clipGetCommand } from './commands/clip-get';
+import { clipListCommand } from './commands/clip-list';
+import { clipLockCommand } from './commands/clip-lock';
+import { clipUploadCommand } from './commands/clip-upload';
 import { CommandRegistry, type CommandDef } from './registry';
 
 export type { CommandContext } from './commands/context';
@@ -28,6 +34,12 @@ export const COMMANDS: ReadonlyArray<(ctx: CommandContext) => CommandDef> = [
   configSetCommand,
   fleetSelftestCommand,
   eventsRecentCommand,
+  clipCreateCommand,
+  clipListCommand,
+  clipGetCommand,
+  clipDeleteCommand,
+  clipLockCommand,
+  clipUploadCommand,
 ];
 
 export function buildCommands(ctx: CommandContext): CommandRegistry {

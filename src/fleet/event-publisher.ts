@@ -51,7 +51,7 @@ export function detectionBody(e: VigilEvents['detection']): DetectionEventBody {
 
 export function clipBody(e: VigilEvents['clip']): ClipEventBody {
   return {
-    id: e.id, camera: e.camera, event: e.event, state: e.state, reason: e.reason,
+    clip_id: e.id, camera: e.camera, event: e.event, state: e.state, reason: e.reason,
     requested_start: new Date(e.requestedStartMs).toISOString(), requested_end: new Date(e.requestedEndMs).toISOString(),
     start: iso(e.startMs), end: iso(e.endMs), bytes: e.bytes, sha256: e.sha256, locked: e.locked, cause: e.cause,
   };

@@ -39,9 +39,10 @@ export interface DetectionEventBody {
   box: { x1: number; y1: number; x2: number; y2: number }; zones: string[]; first_seen: string; last_seen: string;
   snapshot: { path: string; bytes: number } | null;
 }
-/** `events/clip`: ready, failed, uploaded, deleted (and quota pressure on locked clips). */
+/** `events/clip`: ready, failed, uploaded, deleted (and quota pressure on locked clips). `clip_id`, not
+ *  `id`: the envelope's `id` is the event's own. */
 export interface ClipEventBody {
-  id: string; camera: string; event: 'ready' | 'failed' | 'uploaded' | 'deleted' | 'quota'; state: string; reason: string;
+  clip_id: string; camera: string; event: 'ready' | 'failed' | 'uploaded' | 'deleted' | 'quota'; state: string; reason: string;
   requested_start: string; requested_end: string; start: string | null; end: string | null;
   bytes: number | null; sha256: string | null; locked: boolean; cause: string | null;
 }

@@ -106,6 +106,8 @@ export class RetentionPolicy {
       // Stop early once the batch should cover the deficit; the re-read below is the judge.
       let deficit = disk.requiredBytes - disk.freeBytes;
       for (const seg of batch) {
+        // A clip may have protected it since the batch was read (clips need it): skip it.
+        if (index.get(seg.id)?.protected !== 0) continue;
         try {
           await fs.unlink(seg.path);
         } catch (err) {

@@ -9,14 +9,14 @@ import { logsVerb } from './logs';
 import { pipelineVerb } from './pipeline';
 import { segmentsVerb } from './segments';
 import { statusVerb } from './status';
-// import { clipsVerb } from './clips'; // registered at merge time (issue: clips)
+import { clipsVerb } from './clips';
 
 export const VERBS: readonly CliVerb[] = [
   statusVerb,
   camerasVerb,
   pipelineVerb,
   segmentsVerb,
-  // clipsVerb,
+  clipsVerb,
   eventsVerb,
   doctorVerb,
   logsVerb,

@@ -2,6 +2,7 @@
 // than on App, so each one can be read (and tested) on its own and none reaches into modules
 // it has no business with. App implements it.
 import type { AppStatus } from '../../app';
+import type { ClipService } from '../../clips/service';
 import type { Config } from '../../config/schema';
 import type { ConfigChanges } from '../../config/store';
 import type { HealthPayload } from '../../fleet/topics';
@@ -45,4 +46,7 @@ export interface CommandContext {
   selftest(count: number): Promise<SelftestResult>;
   /** Recent bus events in memory, for events.recent; optional so stub contexts need not provide it. */
   readonly eventLog?: Pick<EventLog, 'recent'>;
+  /** The event-clip service (src/clips/); throws CommandError('unavailable') before the daemon started it.
+   *  Optional so contexts built for other commands (tests) need not stub it; see clipsOf(). */
+  clipService?(): ClipService;
 }

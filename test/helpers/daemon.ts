@@ -30,6 +30,8 @@ export interface TestCamera {
   overlay?: boolean;
   /** The camera's `detection` block, as in the config file. */
   detection?: Record<string, unknown>;
+  /** The camera's `clips` block (automatic triggers). */
+  clips?: Record<string, unknown>;
 }
 
 /** Writes a config for small, fast test cameras; returns its path. */
@@ -47,6 +49,7 @@ export function writeConfig(dir: string, cameras: TestCamera[], extra: Record<st
       tap: { fps: 5, width: 160, height: 160 },
       watchdog: { stall_after_s: c.stall_after_s ?? 5 },
       ...(c.detection ? { detection: c.detection } : {}),
+      ...(c.clips ? { clips: c.clips } : {}),
     })),
     retention: { min_free_percent: 0, min_free_bytes: '1MB', interval_s: 5 },
     ...extra,

@@ -38,6 +38,15 @@ export function formatStatus(s: AppStatus, events: LoggedEvent[]): string {
   } else {
     out.push('fleet link: none configured');
   }
+  if (s.clips) {
+    const c = s.clips;
+    const counts = Object.entries(c.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
+    out.push(`clips: ${counts}; ${formatSize(c.bytes)} of ${formatSize(c.quota_bytes)} quota${c.building ? `; building ${c.building}` : ''}`);
+    for (const u of c.uploads) {
+      const pct = u.total_bytes > 0 ? Math.round((100 * u.bytes_sent) / u.total_bytes) : 0;
+      out.push(`  upload ${u.id} to ${u.host}: attempt ${u.attempt}, ${pct}% of ${formatSize(u.total_bytes)}${u.next_retry ? `, next try ${u.next_retry}` : ''}${u.last_error ? `, last error: ${u.last_error}` : ''}`);
+    }
+  }
   out.push(`retention: deleted ${s.retention.deletedSegments} segments (${formatSize(s.retention.deletedBytes)})${s.retention.lastError ? `, last error: ${s.retention.lastError}` : ''}`);
   if (s.supervisor) out.push(`supervisor: event-loop lag p99 ${s.supervisor.loop_lag_p99_ms ?? '-'} ms, watchdog pings ${s.supervisor.watchdog_pings}`);
   out.push('', 'last events:');

@@ -3,30 +3,23 @@
 // until it is built; the clip quota deletes unlocked clips oldest first, never locked ones, and
 // reports the pressure locked clips put on it. Needs root (mount).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import pino from 'pino';
 import { App } from '../../src/app';
 import { parseConfigText } from '../../src/config/load';
 import { buildCommands } from '../../src/control/commands';
 import type { ClipEvent, VigilEvents } from '../../src/events';
 import { tmpDir, waitFor } from '../helpers/daemon';
+import { mountTmpfs } from '../helpers/tmpfs';
 import { countDecodedFrames } from '../helpers/media';
 
 const MB = 1024 * 1024;
-const mounts: string[] = [];
-after(() => {
-  for (const m of mounts) execFileSync('umount', ['-l', m]);
-});
 
 test('tiny disk: retention never deletes a segment a pending clip needs, nor a locked clip; quota deletes unlocked ones', { timeout: 90000 }, async (t) => {
   const dir = tmpDir('vigil-cliptmpfs-');
-  const mnt = path.join(dir, 'mnt');
-  fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
-  mounts.push(mnt);
+  const mnt = mountTmpfs(dir, 64);
   // About 4 MB above the 20 MB reserve: retention has to delete within seconds at 0.5 MB/s, and
   // the 8.5 MB a pending 17 s clip protects cannot fit above the reserve.
   fs.writeFileSync(path.join(mnt, 'ballast'), Buffer.alloc(40 * MB));

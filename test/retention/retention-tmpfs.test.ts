@@ -1,28 +1,21 @@
 // Retention for real: the daemon's App records onto a 40 MB tmpfs with a real camera process.
 // Needs root (mount); CI runs as root.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import pino from 'pino';
 import { App } from '../../src/app';
 import { parseConfigText } from '../../src/config/load';
 import type { VigilEvents } from '../../src/events';
 import { sleep, tmpDir, waitFor } from '../helpers/daemon';
+import { mountTmpfs } from '../helpers/tmpfs';
 
 const MB = 1024 * 1024;
-const mounts: string[] = [];
-after(() => {
-  for (const m of mounts) execFileSync('umount', ['-l', m]);
-});
 
 test('retention on a small filesystem: oldest deleted, newest and protected kept, disk events, no crash', { timeout: 180000 }, async (t) => {
   const dir = tmpDir('vigil-tmpfs-');
-  const mnt = path.join(dir, 'mnt');
-  fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', mnt]);
-  mounts.push(mnt);
+  const mnt = mountTmpfs(dir, 40);
   // Ballast leaves about 6 MB above the 16 MB reserve, so retention must act within seconds.
   const ballast = path.join(mnt, 'ballast');
   fs.writeFileSync(ballast, Buffer.alloc(18 * MB));

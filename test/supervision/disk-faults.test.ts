@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { readSegments, sleep, startDaemon, tmpDir, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { mountTmpfs, unmountAfter } from '../helpers/tmpfs';
 import { readLogLines, type LogLine } from '../helpers/daemon-log';
 
 const MB = 1024 * 1024;
@@ -16,13 +17,8 @@ const FAULT_MS = 20000;
 const MAX_RESTARTS_IN_FAULT = 10;
 
 const daemons: Daemon[] = [];
-const mounts: string[] = [];
 after(async () => {
   for (const d of daemons) if (d.alive) await d.killGroup();
-  for (const m of mounts.reverse()) {
-    const r = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
-    if (r.status !== 0) console.error(`umount ${m}: ${r.stderr}`);
-  }
 });
 
 function logLines(d: Daemon, sinceMs = 0): LogLine[] {
@@ -32,14 +28,6 @@ function logLines(d: Daemon, sinceMs = 0): LogLine[] {
 function brief(l: LogLine): string {
   const extra = ['cause', 'message', 'state', 'err'].map((k) => l[k]).filter((v) => v !== undefined && v !== '');
   return `${l.module ?? '?'}${l.camera ? `/${l.camera}` : ''}: ${l.msg}${extra.length ? ` ${JSON.stringify(extra).slice(0, 200)}` : ''}`;
-}
-
-function mountTmpfs(dir: string, sizeMb: number): string {
-  const mnt = path.join(dir, 'mnt');
-  fs.mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', mnt]);
-  mounts.push(mnt);
-  return mnt;
 }
 
 /** Appends until the filesystem refuses (ENOSPC); returns the bytes written. */
@@ -145,7 +133,7 @@ test('read-only data_dir: reported, no crash loop, recording resumes after remou
   const mnt = path.join(dir, 'data');
   fs.mkdirSync(mnt);
   execFileSync('mount', ['--bind', base, mnt]);
-  mounts.push(mnt);
+  unmountAfter(mnt);
   const d = startRecording(dir, path.join(mnt, 'vigil'));
   const pid = d.proc.pid as number;
   await waitFor('two closed segments', () => closedSince(d, 0) >= 2, 60000);

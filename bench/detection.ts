@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import type { DetectorMessage, DetectorSpec } from '../src/detection/detector-protocol';
 import { TapServer } from '../src/media/tap-server';
 import { SESSION_OPTIONS } from '../src/detection/session-options';
+import { quantile } from '../src/detection/latency';
 import { writeBallModel } from '../test/fixtures/ball-model';
 import { Detached, VIGILD, pollUntil, procCpu, progress, round, sleep, withTempDir, writeBenchConfig, type MachineInfo } from './common';
 import type { BenchResult } from './recording';
@@ -22,10 +23,6 @@ const DETECTOR = path.resolve(__dirname, '../src/detection/detector-process.js')
 const THREADS = 2;
 const RUN_MS = 15_000;
 const TARGET_RATIO = 0.9;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
 
 const ROUNDS = 4;
 const ROUND_MS = RUN_MS / ROUNDS;

@@ -241,7 +241,7 @@ export class App implements CommandContext {
   }
 
   stageNames(): string[] {
-    const detectors = detectingNames(this.current).filter((n) => this.detectors?.has(n)).map((n) => `detector:${n}`);
+    const detectors = (this.detectors?.names() ?? []).map((n) => `detector:${n}`);
     return [...this.cameras.names().map((n) => `camera:${n}`), ...detectors, 'retention'];
   }
 
@@ -322,8 +322,4 @@ export class App implements CommandContext {
 
 function disabled(camera: string): CameraChange {
   return { camera, previous: 'disabled', state: 'disabled', changed: false, note: 'disabled in the config' };
-}
-
-function detectingNames(config: Config): string[] {
-  return config.cameras.filter((c) => c.enabled && c.detection?.enabled).map((c) => c.name);
 }

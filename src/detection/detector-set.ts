@@ -2,10 +2,11 @@
 // them, reconciled with config changes like the cameras are.
 import { isDeepStrictEqual } from 'node:util';
 import type { EventBus } from '../bus';
-import type { CameraConfig, Config, DetectionConfig } from '../config/schema';
+import type { Config } from '../config/schema';
 import type { VigilEvents } from '../events';
 import type { Logger } from '../log';
 import type { PolicySpec } from '../supervision/restart-policy';
+import { detecting, type DetectingCamera } from '../supervision/stages';
 import type { DetectionStore } from './detection-store';
 import { DetectorStage, type DetectorStatus } from './detector-stage';
 
@@ -16,12 +17,6 @@ export interface DetectorSetContext {
   policy: PolicySpec;
   store: DetectionStore | null;
   script?: string;
-}
-
-type DetectingCamera = CameraConfig & { detection: DetectionConfig };
-
-export function detecting(config: Config): DetectingCamera[] {
-  return config.cameras.filter((c): c is DetectingCamera => c.enabled && !!c.detection?.enabled);
 }
 
 export class DetectorSet {
@@ -62,8 +57,8 @@ export class DetectorSet {
     return changed;
   }
 
-  has(camera: string): boolean {
-    return this.stages.has(camera);
+  names(): string[] {
+    return [...this.stages.keys()];
   }
 
   get(camera: string): DetectorStage | undefined {

@@ -6,12 +6,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { EventBus } from '../bus';
-import type { CameraConfig, DetectionConfig } from '../config/schema';
+import type { DetectingCamera } from '../supervision/stages';
 import type { VigilEvents } from '../events';
 import type { Logger } from '../log';
 import { RestartPolicy, type PolicySpec } from '../supervision/restart-policy';
 import type { DetectorCounters, DetectorMessage, DetectorSpec } from './detector-protocol';
 import { resolveLabels } from './labels';
+import { modelPlugin } from './models';
 import { snapshotDir, tapSocketPath } from './paths';
 
 export type DetectorState = 'starting' | 'running' | 'restarting' | 'failed' | 'degraded' | 'stopped';
@@ -30,7 +31,7 @@ export interface DetectorStatus {
 }
 
 export interface DetectorStageContext {
-  camera: CameraConfig & { detection: DetectionConfig };
+  camera: DetectingCamera;
   dataDir: string;
   bus: EventBus<VigilEvents>;
   log: Logger;
@@ -107,7 +108,7 @@ export class DetectorStage {
     const name = this.ctx.camera.name;
     let labels: string[];
     try {
-      labels = d.model.kind === 'text' ? ['text'] : resolveLabels(d.model.labels);
+      labels = [...(modelPlugin(d.model.kind).fixedLabels ?? resolveLabels(d.model.labels))];
     } catch (err) {
       return this.fail(`detection.model.labels: ${(err as Error).message}`);
     }

@@ -48,27 +48,35 @@ export class FrameReader {
     for (;;) {
       if (!this.header) {
         if (this.buffered < HEADER_BYTES) break;
-        const head = this.take(HEADER_BYTES);
+        const head = Buffer.from(this.take(HEADER_BYTES));
         if (head.readUInt32LE(0) !== FRAME_MAGIC) throw new Error('tap stream out of step: bad frame magic');
         const length = head.readUInt32LE(20);
         if (length > MAX_FRAME_BYTES) throw new Error(`tap frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
         this.header = { seq: head.readUInt32LE(4), tsMs: head.readDoubleLE(8), width: head.readUInt16LE(16), height: head.readUInt16LE(18), length };
       }
       if (this.buffered < this.header.length) break;
-      // A fresh copy: the frame is transferred to the inference worker, which detaches its buffer.
-      const data = new Uint8Array(this.take(this.header.length));
-      frames.push({ ...this.header, data });
+      frames.push({ ...this.header, data: this.take(this.header.length) });
       this.header = null;
     }
     return frames;
   }
 
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
-    const out = Buffer.from(all.subarray(0, n));
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
+  /**
+   * The next n bytes, copied once into their own ArrayBuffer (never Node's shared Buffer pool):
+   * a frame is transferred to the inference worker, which detaches the buffer it gets.
+   */
+  private take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0] as Buffer;
+      const used = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, used), filled);
+      filled += used;
+      if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
+    this.buffered -= n;
     return out;
   }
 }

@@ -155,7 +155,7 @@ function detection(status: AppStatus, c: AppStatus['cameras'][number]): HealthCa
 }
 
 function cameras(status: AppStatus): HealthCamera[] {
-  return status.cameras.map((c) => ({
+  return status.cameras.map((c) => withDetection({
     name: c.camera,
     state: c.state,
     encoder: c.encoder,
@@ -167,8 +167,11 @@ function cameras(status: AppStatus): HealthCamera[] {
     segments: status.segments.find((s) => s.camera === c.camera)?.segments ?? 0,
     restarts: c.restarts,
     last_cause: c.lastCause,
-    ...(detection(status, c) ? { detection: detection(status, c) } : {}),
-  }));
+  }, detection(status, c)));
+}
+
+function withDetection(camera: HealthCamera, d: HealthCamera['detection']): HealthCamera {
+  return d ? { ...camera, detection: d } : camera;
 }
 
 /** The supervisor's stage table as it stands (cameras, fleet, retention). */

@@ -21,19 +21,13 @@ export function readStages(config: Config, view: StageView): StageReading[] {
   const cameras = new Map(view.cameras);
   const detectors = new Map(view.detectors ?? []);
   return stageTable(config).flatMap((spec): StageReading[] => {
-    if (spec.camera !== undefined && spec.name.startsWith('detector:')) {
-      const stage = detectors.get(spec.camera);
+    if (spec.kind === 'camera' || spec.kind === 'detector') {
+      const stage = (spec.kind === 'camera' ? cameras : detectors).get(spec.camera ?? '');
       if (!stage) return [];
       const snap = stage.snapshot();
       return [{ name: spec.name, critical: spec.critical, state: snap.state, healthy: stage.healthy(), cause: snap.lastCause }];
     }
-    if (spec.camera !== undefined) {
-      const stage = cameras.get(spec.camera);
-      if (!stage) return [];
-      const snap = stage.snapshot();
-      return [{ name: spec.name, critical: spec.critical, state: snap.state, healthy: stage.healthy(), cause: snap.lastCause }];
-    }
-    if (spec.name === 'fleet') {
+    if (spec.kind === 'fleet') {
       // A broker outage is reported here and in health, never escalated: the fleet stage is not critical.
       const healthy = !config.mqtt || view.link === 'connected';
       return [{ name: spec.name, critical: spec.critical, state: config.mqtt ? (view.link ?? 'stopped') : 'standalone', healthy }];

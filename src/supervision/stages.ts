@@ -1,9 +1,12 @@
 // The stage table: every supervised stage, declared flat in one place (openpilot's process
 // table). What a stage is and how it is treated lives here; the Supervisor only reads it.
-import type { Config } from '../config/schema';
+import type { CameraConfig, Config, DetectionConfig } from '../config/schema';
 import type { PolicySpec } from './restart-policy';
 
+export type StageKind = 'camera' | 'detector' | 'fleet' | 'retention';
+
 export interface StageSpec {
+  kind: StageKind;
   name: string;
   camera?: string;
   /** A critical stage that is unhealthy withholds the systemd watchdog ping. */
@@ -24,6 +27,13 @@ export function cameraPolicy(config: Config): PolicySpec {
   return { crash: CRASH_BACKOFF, source: SOURCE_BACKOFF, budget: { maxRestarts: s.restart_budget, windowMs: s.budget_window_s * 1000 } };
 }
 
+export type DetectingCamera = CameraConfig & { detection: DetectionConfig };
+
+/** Enabled cameras with detection on: each has a detector stage. */
+export function detecting(config: Config): DetectingCamera[] {
+  return config.cameras.filter((c): c is DetectingCamera => c.enabled && !!c.detection?.enabled);
+}
+
 /** Detectors restart like crashed cameras, but a spent budget means "record without detection". */
 export function detectorPolicy(config: Config): PolicySpec {
   return cameraPolicy(config);
@@ -31,17 +41,17 @@ export function detectorPolicy(config: Config): PolicySpec {
 
 export function stageTable(config: Config): StageSpec[] {
   const cameras: StageSpec[] = config.cameras.filter((c) => c.enabled).map((c) => ({
-    name: `camera:${c.name}`, camera: c.name, critical: true, stallAfterS: c.watchdog.stall_after_s, restart: cameraPolicy(config),
+    kind: 'camera', name: `camera:${c.name}`, camera: c.name, critical: true, stallAfterS: c.watchdog.stall_after_s, restart: cameraPolicy(config),
     describe: 'healthy while framesOut advances or the source is away',
   }));
-  const detectors: StageSpec[] = config.cameras.filter((c) => c.enabled && c.detection?.enabled).map((c) => ({
-    name: `detector:${c.name}`, camera: c.name, critical: false, stallAfterS: c.detection?.stall_after_s ?? null, restart: detectorPolicy(config),
+  const detectors: StageSpec[] = detecting(config).map((c) => ({
+    kind: 'detector', name: `detector:${c.name}`, camera: c.name, critical: false, stallAfterS: c.detection.stall_after_s, restart: detectorPolicy(config),
     describe: 'healthy while inferences advance (or no frames arrive); a spent budget degrades to recording without detection',
   }));
   return [
     ...cameras,
     ...detectors,
-    { name: 'fleet', critical: false, stallAfterS: null, restart: null, describe: 'healthy while the link is connected or no mqtt is configured; an outage is reported, never escalated' },
-    { name: 'retention', critical: true, stallAfterS: null, restart: null, describe: 'healthy while its last pass did not fail' },
+    { kind: 'fleet', name: 'fleet', critical: false, stallAfterS: null, restart: null, describe: 'healthy while the link is connected or no mqtt is configured; an outage is reported, never escalated' },
+    { kind: 'retention', name: 'retention', critical: true, stallAfterS: null, restart: null, describe: 'healthy while its last pass did not fail' },
   ];
 }

@@ -1,32 +1,14 @@
 // The `vigil` CLI against a real vigild (real camera child, real GStreamer) over its real
 // control socket: output, exit codes, and the socket's own protections.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { callDaemon } from '../../src/cli/client';
-import { startDaemon, tmpDir, VIGIL, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { startDaemon, tmpDir, waitFor, writeConfig, type Daemon } from '../helpers/daemon';
+import { vigil } from './run-cli';
 
-interface CliResult { code: number | null; stdout: string; stderr: string }
-
-/** Runs the compiled CLI as a real process and collects its output and exit code. */
-function vigil(args: string[], timeoutMs = 20000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_SOCKET: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => void (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => void (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface RawReply { id?: string | null; status?: string; error?: { code?: string; message?: string } }
 

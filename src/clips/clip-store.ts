@@ -46,6 +46,7 @@ export class ClipStore {
       list: db.prepare(`SELECT * FROM clips WHERE (@camera IS NULL OR camera = @camera) AND (@state IS NULL OR state = @state) ORDER BY created_ms DESC, id DESC LIMIT @limit`),
       byStates: db.prepare(`SELECT * FROM clips WHERE state IN (SELECT value FROM json_each(?)) ORDER BY requested_start_ms`),
       remove: db.prepare(`DELETE FROM clips WHERE id = ?`),
+      byState: db.prepare(`SELECT state, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS bytes FROM clips GROUP BY state`),
       // Finished clips that hold a file, oldest first: the clip quota's candidates.
       withFiles: db.prepare(`SELECT * FROM clips WHERE path IS NOT NULL AND state NOT IN ('pending', 'building') ORDER BY created_ms, id`),
     };
@@ -66,6 +67,11 @@ export class ClipStore {
 
   inStates(states: readonly ClipState[]): ClipRow[] {
     return this.stmts.byStates.all(JSON.stringify(states)) as ClipRow[];
+  }
+
+  /** Clips and their bytes per state, counted by SQLite (status runs at every health tick). */
+  countsByState(): Array<{ state: string; n: number; bytes: number }> {
+    return this.stmts.byState.all() as Array<{ state: string; n: number; bytes: number }>;
   }
 
   withFiles(): ClipRow[] {

@@ -104,11 +104,11 @@ export class ClipService {
   }
 
   status(): ClipsStatus {
-    const rows = this.ctx.store.list({ limit: 100000 });
+    const byState = this.ctx.store.countsByState();
     const counts: Record<string, number> = {};
-    for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    for (const r of byState) counts[r.state] = r.n;
     return {
-      counts, bytes: rows.reduce((n, r) => n + (r.bytes ?? 0), 0), quota_bytes: this.ctx.config().retention.clips_max_bytes,
+      counts, bytes: byState.reduce((n, r) => n + r.bytes, 0), quota_bytes: this.ctx.config().retention.clips_max_bytes,
       building: this.building, uploads: this.uploader.progress(),
     };
   }
